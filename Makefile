@@ -1,0 +1,43 @@
+# gis-registry: `make demo` and `make test` do all of the set-up themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup system venv db demo test bench lint clean
+
+setup: system venv db  ## OS packages, virtualenv, embedded PostGIS started and migrated
+
+system:
+	@./scripts/install-system.sh
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+db: venv
+	@$(BIN)/gis-registry db start
+	@$(BIN)/gis-registry migrate
+
+demo: setup
+	$(BIN)/gis-registry demo --if-empty
+	$(BIN)/gis-registry demo-summary
+
+test: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: venv
+	$(BIN)/ruff check gis_registry api tests bench
+	$(BIN)/ruff format --check gis_registry api tests bench
+
+clean:
+	-$(BIN)/gis-registry db stop
+	rm -rf $(VENV) .gis-registry

@@ -1,0 +1,36 @@
+"""Alembic environment: the engine comes from gis_registry (embedded or configured database)."""
+
+from __future__ import annotations
+
+from alembic import context
+from geoalchemy2 import alembic_helpers
+
+from gis_registry.db.tables import metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+    # PostGIS, pgRouting and tiger/topology objects are not ours.
+    if type_ == "table" and reflected and compare_to is None:
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+
+
+def run_migrations_online() -> None:
+    engine = context.config.attributes.get("engine")
+    if engine is None:
+        from gis_registry.db import make_engine
+
+        engine = make_engine()
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            include_object=include_object,
+            process_revision_directives=alembic_helpers.writer,
+            render_item=alembic_helpers.render_item,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,437 @@
+"""The registry's tables (SQLAlchemy Core + GeoAlchemy2).
+
+Geometries are stored in EPSG:4326 with GiST indexes; lengths and areas are generated columns
+computed in EPSG:32647 (UTM 47N), so a metre is a metre. Every rule the database can enforce is a
+named constraint; ``RULES`` maps each name to the sentence a user sees when a write breaks it.
+Schema changes go through Alembic (``gis_registry/db/migrations``), never ``create_all``.
+"""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Computed,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+
+from gis_registry import domain
+
+SRID = 4326
+METRIC_SRID = 32647  # WGS 84 / UTM zone 47N
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# constraint name -> rule, as shown to users ("roads record 12 breaks the rule: ...")
+RULES: dict[str, str] = {}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def check(table: str, name: str, sql: str, rule: str) -> CheckConstraint:
+    """A named CHECK constraint whose violation is explained by ``rule``."""
+    RULES[f"ck_{table}_{name}"] = rule
+    return CheckConstraint(sql, name=name)
+
+
+def geometry_checks(table: str, column: str = "geom") -> list[CheckConstraint]:
+    return [
+        check(table, f"{column}_valid", f"ST_IsValid({column})",
+              f"{column} must be a valid geometry (no self-intersections, closed rings)"),
+        check(table, f"{column}_not_empty", f"NOT ST_IsEmpty({column})",
+              f"{column} must not be empty"),
+    ]
+
+
+def timestamps() -> list[Column]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+def names() -> list[Column]:
+    return [Column("name_th", Text, nullable=False), Column("name_en", Text, nullable=False)]
+
+
+def year_built(table: str) -> tuple[Column, CheckConstraint]:
+    return (
+        Column("year_built", SmallInteger),
+        check(table, "year_built_range", "year_built BETWEEN 1850 AND 2100",
+              "year_built is a Common Era year between 1850 and 2100"),
+    )
+
+
+def non_negative(table: str, column: str) -> CheckConstraint:
+    return check(table, f"{column}_non_negative", f"{column} >= 0", f"{column} must not be negative")
+
+
+def positive(table: str, column: str) -> CheckConstraint:
+    return check(table, f"{column}_positive", f"{column} > 0", f"{column} must be greater than 0")
+
+
+def owner_columns(table: str) -> tuple[Column, Column, CheckConstraint, CheckConstraint]:
+    """Owner is a local body or a national agency, never both."""
+    return (
+        Column("owner_local_body_id", Integer,
+               ForeignKey("local_bodies.id", ondelete="RESTRICT"), index=True),
+        Column("owner_agency", Text),
+        check(table, "owner_agency_known", _in("owner_agency", domain.AGENCIES),
+              f"owner_agency must be one of {', '.join(domain.AGENCIES)}"),
+        check(table, "one_owner", "num_nonnulls(owner_local_body_id, owner_agency) <= 1",
+              "owner is either a local body or an agency, not both"),
+    )
+
+
+districts = Table(
+    "districts",
+    metadata,
+    Column("code", Text, primary_key=True),
+    *names(),
+    Column("office", Geometry("POINT", srid=SRID), nullable=False),
+    Column("boundary", Geometry("MULTIPOLYGON", srid=SRID)),
+    Column("area_km2", Float, Computed(f"ST_Area(ST_Transform(boundary, {METRIC_SRID})) / 1e6", persisted=True)),
+    *timestamps(),
+    check("districts", "code_format", "code ~ '^52[0-9]{2}$'",
+          "district code is the 4-digit DOPA code of a Lampang district (52xx)"),
+    *geometry_checks("districts", "boundary"),
+    comment="Districts (อำเภอ) of the province.",
+)
+
+local_bodies = Table(
+    "local_bodies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", Text, nullable=False, unique=True),
+    Column("seq", SmallInteger, unique=True,
+           comment="LGO number in the province, used in local highway codes (ลป.ถ. seq-route)"),
+    *names(),
+    Column("kind", Text, nullable=False),
+    Column("district_code", Text, ForeignKey("districts.code", ondelete="RESTRICT"), index=True),
+    Column("boundary", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
+    Column("office", Geometry("POINT", srid=SRID), nullable=False),
+    Column("area_km2", Float, Computed(f"ST_Area(ST_Transform(boundary, {METRIC_SRID})) / 1e6", persisted=True)),
+    *timestamps(),
+    check("local_bodies", "kind_known", _in("kind", domain.LOCAL_BODY_KINDS),
+          f"kind must be one of {', '.join(domain.LOCAL_BODY_KINDS)}"),
+    check("local_bodies", "district_unless_pao", "kind = 'pao' OR district_code IS NOT NULL",
+          "every local body but the PAO belongs to a district"),
+    check("local_bodies", "seq_positive", "seq > 0", "seq must be greater than 0"),
+    *geometry_checks("local_bodies", "boundary"),
+    comment="Local government organisations (องค์กรปกครองส่วนท้องถิ่น); the PAO covers the province.",
+)
+
+settlements = Table(
+    "settlements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("village_code", Text, unique=True, comment="DOPA village code: tambon code + moo"),
+    Column("moo", SmallInteger),
+    *names(),
+    Column("local_body_id", Integer, ForeignKey("local_bodies.id", ondelete="RESTRICT"),
+           nullable=False, index=True),
+    Column("population", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("geom", Geometry("POINT", srid=SRID), nullable=False),
+    *timestamps(),
+    non_negative("settlements", "population"),
+    non_negative("settlements", "households"),
+    check("settlements", "households_le_population", "households <= population OR population = 0",
+          "households cannot exceed population"),
+    check("settlements", "moo_positive", "moo > 0", "moo (village number) must be greater than 0"),
+    comment="Villages (หมู่บ้าน) with population and households.",
+)
+
+rivers = Table(
+    "rivers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *names(),
+    Column("geom", Geometry("LINESTRING", srid=SRID), nullable=False),
+    Column("length_m", Float, Computed(f"ST_Length(ST_Transform(geom, {METRIC_SRID}))", persisted=True)),
+    *timestamps(),
+    *geometry_checks("rivers"),
+    comment="Rivers and streams that roads cross on bridges.",
+)
+
+_road_owner = owner_columns("roads")
+_road_year = year_built("roads")
+roads = Table(
+    "roads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", Text, index=True, comment="road code: 1035, ลป.4007, ลป.ถ. 1-0023"),
+    *names(),
+    Column("road_class", Text, nullable=False),
+    *_road_owner[:2],
+    Column("surface", Text, nullable=False),
+    Column("width_m", Float),
+    Column("lanes", SmallInteger, nullable=False, server_default="2"),
+    Column("oneway", Boolean, nullable=False, server_default="false"),
+    Column("layer", SmallInteger, nullable=False, server_default="0",
+           comment="vertical layer as in OSM: a bridge over another road does not meet it"),
+    _road_year[0],
+    Column("geom", Geometry("LINESTRING", srid=SRID), nullable=False),
+    Column("length_m", Float, Computed(f"ST_Length(ST_Transform(geom, {METRIC_SRID}))", persisted=True)),
+    *timestamps(),
+    *_road_owner[2:],
+    _road_year[1],
+    check("roads", "class_known", _in("road_class", domain.ROAD_CLASSES),
+          f"road_class must be one of {', '.join(domain.ROAD_CLASSES)}"),
+    check("roads", "surface_known", _in("surface", domain.SURFACES),
+          f"surface must be one of {', '.join(domain.SURFACES)}"),
+    positive("roads", "width_m"),
+    check("roads", "lanes_range", "lanes BETWEEN 1 AND 12", "lanes must be between 1 and 12"),
+    *[
+        check("roads", f"code_{cls}", f"road_class <> '{cls}' OR code ~ '{pattern}'",
+              f"a {cls} road's code must match {pattern}")
+        for cls, pattern in domain.ROAD_CODE_PATTERNS.items()
+    ],
+    *geometry_checks("roads"),
+    comment="Road segments.",
+)
+
+_bridge_year = year_built("bridges")
+bridges = Table(
+    "bridges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("road_id", Integer, ForeignKey("roads.id", ondelete="RESTRICT"), nullable=False,
+           index=True),
+    *names(),
+    Column("structure_type", Text, nullable=False),
+    Column("material", Text, nullable=False),
+    Column("length_m", Float, nullable=False),
+    Column("spans", SmallInteger, nullable=False, server_default="1"),
+    Column("load_limit_t", Float),
+    Column("river_id", Integer, ForeignKey("rivers.id", ondelete="SET NULL"), index=True),
+    _bridge_year[0],
+    Column("geom", Geometry("POINT", srid=SRID), nullable=False),
+    *timestamps(),
+    _bridge_year[1],
+    check("bridges", "structure_known", _in("structure_type", domain.BRIDGE_STRUCTURES),
+          f"structure_type must be one of {', '.join(domain.BRIDGE_STRUCTURES)}"),
+    check("bridges", "material_known", _in("material", domain.BRIDGE_MATERIALS),
+          f"material must be one of {', '.join(domain.BRIDGE_MATERIALS)}"),
+    positive("bridges", "length_m"),
+    check("bridges", "spans_positive", "spans >= 1", "spans must be at least 1"),
+    positive("bridges", "load_limit_t"),
+    comment="Bridges and culverts; each lies on a road (enforced by trigger within 10 m).",
+)
+
+_ws_owner = owner_columns("water_sources")
+_ws_year = year_built("water_sources")
+water_sources = Table(
+    "water_sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *names(),
+    Column("kind", Text, nullable=False),
+    Column("capacity_m3", Float),
+    Column("households_served", Integer),
+    *_ws_owner[:2],
+    _ws_year[0],
+    Column("geom", Geometry("GEOMETRY", srid=SRID), nullable=False),
+    *timestamps(),
+    *_ws_owner[2:],
+    _ws_year[1],
+    check("water_sources", "kind_known", _in("kind", domain.WATER_SOURCE_KINDS),
+          f"kind must be one of {', '.join(domain.WATER_SOURCE_KINDS)}"),
+    non_negative("water_sources", "capacity_m3"),
+    non_negative("water_sources", "households_served"),
+    check("water_sources", "geom_type",
+          "GeometryType(geom) IN ('POINT', 'POLYGON', 'MULTIPOLYGON', 'LINESTRING')",
+          "geom must be a Point, a Polygon or MultiPolygon (reservoir) or a LineString (canal)"),
+    *geometry_checks("water_sources"),
+    comment="Water sources for farming and daily life.",
+)
+
+zoning_categories = Table(
+    "zoning_categories",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("codes", Text, nullable=False, comment="DPT code range, e.g. ย.1-ย.4"),
+    *names(),
+    Column("colour_name", Text, nullable=False),
+    Column("fill", Text, nullable=False),
+    Column("stroke", Text, nullable=False),
+    Column("hatch", Text, comment="hatch colour when the category is drawn hatched"),
+    Column("sort_order", SmallInteger, nullable=False, server_default="0"),
+    *timestamps(),
+    check("zoning_categories", "fill_hex", "fill ~ '^#[0-9a-fA-F]{6}$'", "fill is a #rrggbb colour"),
+    check("zoning_categories", "stroke_hex", "stroke ~ '^#[0-9a-fA-F]{6}$'",
+          "stroke is a #rrggbb colour"),
+    comment="DPT land-use categories of comprehensive plans, with the map palette.",
+)
+
+zoning_plans = Table(
+    "zoning_plans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *names(),
+    Column("effective_date", Date, nullable=False),
+    Column("expiry_date", Date),
+    *timestamps(),
+    check("zoning_plans", "dates_ordered", "expiry_date IS NULL OR expiry_date > effective_date",
+          "expiry_date must be after effective_date"),
+    comment="Comprehensive plans (ผังเมืองรวม).",
+)
+
+zoning_zones = Table(
+    "zoning_zones",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", Integer, ForeignKey("zoning_plans.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("land_use_code", Text, nullable=False, comment="DPT code within the plan, e.g. ย.3"),
+    Column("category", Text, ForeignKey("zoning_categories.key", ondelete="RESTRICT"),
+           nullable=False, index=True),
+    Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
+    Column("area_m2", Float, Computed(f"ST_Area(ST_Transform(geom, {METRIC_SRID}))", persisted=True)),
+    *timestamps(),
+    *geometry_checks("zoning_zones"),
+    comment="Zones of comprehensive plans.",
+)
+
+hazard_areas = Table(
+    "hazard_areas",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *names(),
+    Column("hazard_type", Text, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("source", Text),
+    Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
+    Column("area_m2", Float, Computed(f"ST_Area(ST_Transform(geom, {METRIC_SRID}))", persisted=True)),
+    *timestamps(),
+    check("hazard_areas", "type_known", _in("hazard_type", domain.HAZARD_TYPES),
+          f"hazard_type must be one of {', '.join(domain.HAZARD_TYPES)}"),
+    check("hazard_areas", "severity_known", _in("severity", domain.SEVERITIES),
+          f"severity must be one of {', '.join(domain.SEVERITIES)}"),
+    *geometry_checks("hazard_areas"),
+    comment="Flood-prone and landslide areas.",
+)
+
+
+def asset_columns(table: str) -> list:
+    """Exactly one of road, bridge or water source, each a real foreign key."""
+    return [
+        Column("road_id", Integer, ForeignKey("roads.id", ondelete="CASCADE"), index=True),
+        Column("bridge_id", Integer, ForeignKey("bridges.id", ondelete="CASCADE"), index=True),
+        Column("water_source_id", Integer, ForeignKey("water_sources.id", ondelete="CASCADE"),
+               index=True),
+        check(table, "one_asset", "num_nonnulls(road_id, bridge_id, water_source_id) = 1",
+              "exactly one of road_id, bridge_id, water_source_id must be given"),
+    ]
+
+
+def _scale_check() -> str:
+    parts = [
+        f"(condition_scale = '{key}' AND condition_score BETWEEN {lo} AND {hi})"
+        for key, (lo, hi, _better) in domain.CONDITION_SCALES.items()
+    ]
+    return " OR ".join(parts)
+
+
+inspections = Table(
+    "inspections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *asset_columns("inspections"),
+    Column("inspected_on", Date, nullable=False),
+    Column("condition_score", Numeric(6, 2), nullable=False),
+    Column("condition_scale", Text, nullable=False),
+    Column("method", Text, nullable=False, server_default="visual"),
+    Column("inspector", Text),
+    Column("notes", Text),
+    *timestamps(),
+    check("inspections", "score_on_scale", _scale_check(),
+          "condition_score must lie on its condition_scale: "
+          + ", ".join(f"{k} {lo}-{hi}" for k, (lo, hi, _) in domain.CONDITION_SCALES.items())),
+    check("inspections", "method_known", _in("method", domain.INSPECTION_METHODS),
+          f"method must be one of {', '.join(domain.INSPECTION_METHODS)}"),
+    check("inspections", "date_sane", "inspected_on >= DATE '1950-01-01'",
+          "inspected_on must be a Common Era date after 1950 (not a Buddhist Era year)"),
+    Index("ix_inspections_inspected_on", "inspected_on"),
+    comment="Condition inspections of roads, bridges and water sources.",
+)
+
+maintenance_works = Table(
+    "maintenance_works",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *asset_columns("maintenance_works"),
+    Column("treatment", Text, nullable=False),
+    Column("description", Text),
+    Column("planned_start", Date, nullable=False),
+    Column("planned_end", Date),
+    Column("actual_start", Date),
+    Column("actual_end", Date),
+    Column("cost_thb", Numeric(14, 2), nullable=False),
+    Column("fiscal_year", SmallInteger, nullable=False,
+           comment="Thai fiscal year in Buddhist Era (1 Oct - 30 Sep), e.g. 2569"),
+    Column("funding_body", Text, nullable=False),
+    Column("funding_local_body_id", Integer, ForeignKey("local_bodies.id", ondelete="RESTRICT"),
+           index=True),
+    Column("status", Text, nullable=False, server_default="planned"),
+    *timestamps(),
+    check("maintenance_works", "treatment_known", _in("treatment", domain.TREATMENTS),
+          f"treatment must be one of {', '.join(domain.TREATMENTS)}"),
+    check("maintenance_works", "funding_known", _in("funding_body", domain.FUNDING_BODIES),
+          f"funding_body must be one of {', '.join(domain.FUNDING_BODIES)}"),
+    check("maintenance_works", "status_known", _in("status", domain.WORK_STATUSES),
+          f"status must be one of {', '.join(domain.WORK_STATUSES)}"),
+    non_negative("maintenance_works", "cost_thb"),
+    check("maintenance_works", "fiscal_year_matches",
+          "fiscal_year = EXTRACT(YEAR FROM planned_start + INTERVAL '3 months')::int + 543",
+          "fiscal_year is the Thai fiscal year (BE) of planned_start: 1 Oct - 30 Sep, named "
+          "after the year it ends in, plus 543"),
+    check("maintenance_works", "planned_ordered",
+          "planned_end IS NULL OR planned_end >= planned_start",
+          "planned_end must not be before planned_start"),
+    check("maintenance_works", "actual_ordered",
+          "actual_end IS NULL OR actual_start IS NULL OR actual_end >= actual_start",
+          "actual_end must not be before actual_start"),
+    check("maintenance_works", "completed_has_end", "status <> 'completed' OR actual_end IS NOT NULL",
+          "a completed work needs its actual_end date"),
+    Index("ix_maintenance_works_fiscal_year", "fiscal_year"),
+    comment="Maintenance and construction works with cost and Thai fiscal year.",
+)
+
+# Layers in load order (parents first); the OGC API and the demo loader use this order.
+LAYERS: dict[str, Table] = {
+    t.name: t
+    for t in (
+        districts, local_bodies, settlements, rivers, roads, bridges, water_sources,
+        zoning_categories, zoning_plans, zoning_zones, hazard_areas, inspections,
+        maintenance_works,
+    )
+}
+
+# Rules enforced by triggers (see the initial migration) rather than CHECK constraints.
+RULES["bridge_on_road"] = "a bridge must lie on its road (within 10 m)"

@@ -1,0 +1,316 @@
+"""The embedded PostGIS cluster: a private PostgreSQL managed with the system's initdb and pg_ctl.
+
+Its data, log, socket and password live under ``Settings.home``. It listens on a unix socket in
+that folder and on a free loopback port, never on a public address. PostgreSQL refuses to run as
+root, so when the caller is root the server runs as a dedicated system user (``pg_os_user``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import quote
+
+from gis_registry.errors import ServerError
+from gis_registry.settings import Settings
+
+DATABASE = "gis_registry"
+SUPERUSER = "gis_registry"
+EXTENSIONS = ("postgis", "pgrouting")
+# Tuned for a laptop or CI runner; analytical queries and COPY loads benefit from more memory.
+SERVER_OPTIONS = {
+    "shared_buffers": "512MB",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "512MB",
+    "max_wal_size": "4GB",
+    "synchronous_commit": "off",
+    "max_connections": "100",
+    "listen_addresses": "'127.0.0.1'",
+    "unix_socket_permissions": "0770",
+    "timezone": "'Asia/Bangkok'",
+    "lc_messages": "'C'",
+}
+
+
+def find_bindir(settings: Settings) -> Path:
+    """Directory holding initdb and pg_ctl: settings, then pg_config, then /usr/lib/postgresql."""
+    candidates: list[Path] = []
+    if settings.pg_bindir:
+        candidates.append(settings.pg_bindir)
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        if out.returncode == 0:
+            candidates.append(Path(out.stdout.strip()))
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for path in candidates:
+        if (path / "initdb").exists() and (path / "pg_ctl").exists():
+            return path
+    raise ServerError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found. Run `make setup`, which installs "
+        "postgresql-15, postgresql-15-postgis-3 and postgresql-15-pgrouting, or set "
+        "GIS_REGISTRY_DATABASE_URL to an existing PostGIS."
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass
+class EmbeddedServer:
+    """One embedded cluster, identified by its home folder."""
+
+    settings: Settings
+
+    @property
+    def home(self) -> Path:
+        return self.settings.resolved_home()
+
+    @cached_property
+    def server_root(self) -> Path:
+        """Where the server's own files live: the home folder, unless we are root and the
+        server's OS user cannot reach it (a clone under /root, say); then a folder under
+        /var/lib/gis-registry named after the home folder, so each checkout keeps its cluster."""
+        if os.geteuid() != 0 or self._reachable_by_server_user(self.home):
+            return self.home
+        digest = hashlib.sha1(str(self.home).encode()).hexdigest()[:12]
+        return Path("/var/lib/gis-registry") / digest
+
+    def _reachable_by_server_user(self, path: Path) -> bool:
+        self._ensure_os_user()
+        probe = path if path.exists() else path.parent
+        while not probe.exists():
+            probe = probe.parent
+        return subprocess.run([*self._run_as(), "test", "-x", str(probe)]).returncode == 0
+
+    @property
+    def datadir(self) -> Path:
+        return self.server_root / "pgdata"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.server_root / "run"
+
+    @property
+    def logfile(self) -> Path:
+        return self.server_root / "postgresql.log"
+
+    @property
+    def password_file(self) -> Path:
+        return self.home / "password"
+
+    @property
+    def port_file(self) -> Path:
+        return self.home / "port"
+
+    # -- running commands as the server's OS user -------------------------------------------
+    def _run_as(self) -> list[str]:
+        """Prefix that runs a server binary as the dedicated user when we are root."""
+        if os.geteuid() != 0:
+            return []
+        return ["runuser", "-u", self.settings.pg_os_user, "--"]
+
+    def _ensure_os_user(self) -> None:
+        if os.geteuid() != 0:
+            return
+        name = self.settings.pg_os_user
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                check=True,
+                capture_output=True,
+            )
+
+    def _chown(self, *paths: Path) -> None:
+        if os.geteuid() != 0:
+            return
+        entry = pwd.getpwnam(self.settings.pg_os_user)
+        for path in paths:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def _pg(self, binary: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = [*self._run_as(), str(find_bindir(self.settings) / binary), *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd="/")
+        if check and proc.returncode != 0:
+            raise ServerError(
+                f"{binary} failed (exit {proc.returncode}): {proc.stderr.strip() or proc.stdout}"
+                f"\nSee {self.logfile}"
+            )
+        return proc
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def initialised(self) -> bool:
+        return (self.datadir / "PG_VERSION").exists()
+
+    def is_running(self) -> bool:
+        if not self.initialised:
+            return False
+        return self._pg("pg_ctl", "status", "-D", str(self.datadir), check=False).returncode == 0
+
+    @property
+    def port(self) -> int:
+        if not self.port_file.exists():
+            raise ServerError(f"The embedded cluster in {self.home} was never started.")
+        return int(self.port_file.read_text().strip())
+
+    def url(self) -> str:
+        """SQLAlchemy/libpq URL over loopback TCP with the cluster's password."""
+        password = quote(self.password_file.read_text().strip(), safe="")
+        return f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{self.port}/{DATABASE}"
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def init(self) -> None:
+        """Create the cluster (initdb) if it does not exist yet."""
+        if self.initialised:
+            return
+        self._ensure_os_user()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.server_root.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(exist_ok=True)
+        if self.datadir.exists():  # a half-made cluster from an interrupted initdb
+            shutil.rmtree(self.datadir)
+        self.datadir.mkdir(mode=0o700)
+        self.password_file.write_text(secrets.token_urlsafe(24))
+        self.password_file.chmod(0o600)
+        pwfile = self.server_root / ".initdb-pw"
+        pwfile.write_text(self.password_file.read_text())
+        self._chown(self.datadir, self.socket_dir, pwfile)
+        if os.geteuid() == 0:
+            # The server user must traverse to its data folder and read the log folder.
+            self.server_root.chmod(0o755)
+        try:
+            self._pg(
+                "initdb",
+                "-D", str(self.datadir),
+                "-U", SUPERUSER,
+                "--pwfile", str(pwfile),
+                "--auth-local=scram-sha-256",
+                "--auth-host=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        with open(self.datadir / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.write("\n# gis-registry embedded cluster\n")
+            for key, value in SERVER_OPTIONS.items():
+                conf.write(f"{key} = {value}\n")
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Initialise if needed, start if not running, create the database and extensions."""
+        self.init()
+        if not self.is_running():
+            self._remove_stale_pid()
+            port = self.port if self.port_file.exists() else 0
+            if not port or not _port_is_free(port):
+                port = _free_port()
+            self.port_file.write_text(str(port))
+            self.logfile.touch()
+            self._chown(self.logfile)
+            opts = f"-p {port} -k {self.socket_dir}"
+            self._pg(
+                "pg_ctl", "start", "-D", str(self.datadir), "-l", str(self.logfile),
+                "-o", opts, "-w", "-t", str(int(timeout)),
+            )
+        self._ensure_database()
+
+    def stop(self) -> bool:
+        """Stop the server; returns False when it was not running."""
+        if not self.is_running():
+            return False
+        self._pg("pg_ctl", "stop", "-D", str(self.datadir), "-m", "fast", "-w")
+        return True
+
+    def _remove_stale_pid(self) -> None:
+        """pg_ctl refuses to start over a pid file left by a crash if that pid now exists."""
+        pidfile = self.datadir / "postmaster.pid"
+        if not pidfile.exists():
+            return
+        try:
+            pid = int(pidfile.read_text().splitlines()[0])
+            os.kill(pid, 0)
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"postgres" in cmdline and str(self.datadir).encode() in cmdline:
+                return  # a live server of ours; pg_ctl status should have said so
+        except (ValueError, IndexError, ProcessLookupError, PermissionError, FileNotFoundError):
+            pass
+        pidfile.unlink()
+
+    def _ensure_database(self) -> None:
+        import psycopg
+
+        base = self.url().rsplit("/", 1)[0]
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+                    exists = conn.execute(
+                        "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
+                    ).fetchone()
+                    if not exists:
+                        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            for ext in EXTENSIONS:
+                try:
+                    conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext} CASCADE")
+                except psycopg.errors.FeatureNotSupported as exc:  # pragma: no cover
+                    raise ServerError(
+                        f"Extension {ext} is not installed on this PostgreSQL; run `make setup`."
+                    ) from exc
+                except psycopg.errors.UndefinedFile as exc:
+                    raise ServerError(
+                        f"Extension {ext} is not installed on this PostgreSQL; run `make setup`."
+                    ) from exc
+
+    def data_size(self) -> int:
+        total = 0
+        for root, _dirs, files in os.walk(self.datadir):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(root, name)).st_size
+                except OSError:
+                    pass
+        return total
+
+
+def database_url(settings: Settings, *, start: bool = True) -> str:
+    """The URL every part of the project connects to.
+
+    ``GIS_REGISTRY_DATABASE_URL`` wins and starts nothing; otherwise the embedded cluster is
+    started (when ``start``) and its URL returned.
+    """
+    if settings.database_url:
+        return settings.database_url
+    server = EmbeddedServer(settings)
+    if start:
+        server.start()
+    return server.url()

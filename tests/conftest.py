@@ -1,0 +1,70 @@
+"""Shared fixtures: one real PostGIS test database per session, each test rolled back.
+
+The database tests never skip: if PostGIS cannot be started or reached, they fail and say why.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Connection, Engine
+
+from gis_registry.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Engine:
+    """A migrated, empty test database (``<db>_test``) on the embedded or configured server."""
+    from gis_registry.db import make_engine
+    from gis_registry.db.migrate import upgrade
+    from gis_registry.db.testing import create_test_database
+
+    url = create_test_database(settings)
+    eng = make_engine(settings, url=url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def conn(engine: Engine) -> Connection:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        trans = connection.begin()
+        try:
+            yield connection
+        finally:
+            trans.rollback()
+
+
+@pytest.fixture(scope="session")
+def demo_engine(settings: Settings) -> Engine:
+    """A second test database (``<db>_demo_test``) holding the scale-1 demo province, seed 52.
+
+    Loaded once per session; tests must not change it (use ``demo_conn``, which rolls back).
+    """
+    from gis_registry.db import make_engine
+    from gis_registry.db.migrate import upgrade
+    from gis_registry.db.testing import create_test_database
+    from gis_registry.demo import load_demo
+
+    url = create_test_database(settings, suffix="_demo_test")
+    eng = make_engine(settings, url=url)
+    upgrade(eng)
+    load_demo(eng, seed=52, scale=1)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def demo_conn(demo_engine: Engine) -> Connection:
+    with demo_engine.connect() as connection:
+        trans = connection.begin()
+        try:
+            yield connection
+        finally:
+            trans.rollback()
