@@ -124,7 +124,9 @@ def demo(
         engine = _engine()
         m.upgrade(engine)
         if if_empty and not registry_is_empty(engine):
-            typer.echo("registry already holds data; leaving it as it is (drop --if-empty to reload)")
+            typer.echo(
+                "registry already holds data; leaving it as it is (drop --if-empty to reload)"
+            )
             return
         report = load_demo(engine, seed=seed, scale=scale)
     except GisRegistryError as exc:
@@ -158,3 +160,12 @@ def main() -> None:  # pragma: no cover
     except GisRegistryError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(1)
+
+
+# Commands contributed by the library's sub-packages (each keeps its heavy imports lazy).
+from gis_registry.network.cli import register as _register_network  # noqa: E402
+
+_register_network(app)
+
+if __name__ == "__main__":  # python -m gis_registry.cli
+    app()

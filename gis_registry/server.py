@@ -205,9 +205,12 @@ class EmbeddedServer:
         try:
             self._pg(
                 "initdb",
-                "-D", str(self.datadir),
-                "-U", SUPERUSER,
-                "--pwfile", str(pwfile),
+                "-D",
+                str(self.datadir),
+                "-U",
+                SUPERUSER,
+                "--pwfile",
+                str(pwfile),
                 "--auth-local=scram-sha-256",
                 "--auth-host=scram-sha-256",
                 "--encoding=UTF8",
@@ -233,8 +236,17 @@ class EmbeddedServer:
             self._chown(self.logfile)
             opts = f"-p {port} -k {self.socket_dir}"
             self._pg(
-                "pg_ctl", "start", "-D", str(self.datadir), "-l", str(self.logfile),
-                "-o", opts, "-w", "-t", str(int(timeout)),
+                "pg_ctl",
+                "start",
+                "-D",
+                str(self.datadir),
+                "-l",
+                str(self.logfile),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                str(int(timeout)),
             )
         self._ensure_database()
 

@@ -47,7 +47,9 @@ def database_status(settings: Settings) -> dict[str, Any]:
                 status["geos"] = one("SELECT postgis_geos_version()").fetchone()[0]
                 status["proj"] = one("SELECT postgis_proj_version()").fetchone()[0]
             status["pgrouting"] = (
-                one("SELECT pgr_version()").fetchone()[0] if "pgrouting" in exts else "not installed"
+                one("SELECT pgr_version()").fetchone()[0]
+                if "pgrouting" in exts
+                else "not installed"
             )
             size = one("SELECT pg_database_size(current_database())").fetchone()[0]
             status["database size"] = f"{size / 2**20:.1f} MiB"

@@ -25,7 +25,6 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
-    UniqueConstraint,
     func,
 )
 
@@ -44,8 +43,23 @@ metadata = MetaData(
     }
 )
 
-# constraint name -> rule, as shown to users ("roads record 12 breaks the rule: ...")
-RULES: dict[str, str] = {}
+# constraint name -> (field, rule), as shown to users ("roads record 12: field 'surface': ...")
+RULES: dict[str, tuple[str, str]] = {}
+_SUFFIXES = (
+    "_known",
+    "_positive",
+    "_non_negative",
+    "_valid",
+    "_not_empty",
+    "_range",
+    "_format",
+    "_hex",
+    "_matches",
+    "_on_scale",
+    "_sane",
+    "_ordered",
+    "_has_end",
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -53,18 +67,26 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({quoted})"
 
 
-def check(table: str, name: str, sql: str, rule: str) -> CheckConstraint:
-    """A named CHECK constraint whose violation is explained by ``rule``."""
-    RULES[f"ck_{table}_{name}"] = rule
+def check(table: str, name: str, sql: str, rule: str, field: str | None = None) -> CheckConstraint:
+    """A named CHECK constraint whose violation is explained by ``rule`` about ``field``
+    (by default the constraint name without its suffix: ``surface_known`` -> ``surface``)."""
+    if field is None:
+        field = next((name[: -len(s)] for s in _SUFFIXES if name.endswith(s)), name)
+    RULES[f"ck_{table}_{name}"] = (field, rule)
     return CheckConstraint(sql, name=name)
 
 
 def geometry_checks(table: str, column: str = "geom") -> list[CheckConstraint]:
     return [
-        check(table, f"{column}_valid", f"ST_IsValid({column})",
-              f"{column} must be a valid geometry (no self-intersections, closed rings)"),
-        check(table, f"{column}_not_empty", f"NOT ST_IsEmpty({column})",
-              f"{column} must not be empty"),
+        check(
+            table,
+            f"{column}_valid",
+            f"ST_IsValid({column})",
+            f"{column} must be a valid geometry (no self-intersections, closed rings)",
+        ),
+        check(
+            table, f"{column}_not_empty", f"NOT ST_IsEmpty({column})", f"{column} must not be empty"
+        ),
     ]
 
 
@@ -82,13 +104,19 @@ def names() -> list[Column]:
 def year_built(table: str) -> tuple[Column, CheckConstraint]:
     return (
         Column("year_built", SmallInteger),
-        check(table, "year_built_range", "year_built BETWEEN 1850 AND 2100",
-              "year_built is a Common Era year between 1850 and 2100"),
+        check(
+            table,
+            "year_built_range",
+            "year_built BETWEEN 1850 AND 2100",
+            "year_built is a Common Era year between 1850 and 2100",
+        ),
     )
 
 
 def non_negative(table: str, column: str) -> CheckConstraint:
-    return check(table, f"{column}_non_negative", f"{column} >= 0", f"{column} must not be negative")
+    return check(
+        table, f"{column}_non_negative", f"{column} >= 0", f"{column} must not be negative"
+    )
 
 
 def positive(table: str, column: str) -> CheckConstraint:
@@ -98,13 +126,26 @@ def positive(table: str, column: str) -> CheckConstraint:
 def owner_columns(table: str) -> tuple[Column, Column, CheckConstraint, CheckConstraint]:
     """Owner is a local body or a national agency, never both."""
     return (
-        Column("owner_local_body_id", Integer,
-               ForeignKey("local_bodies.id", ondelete="RESTRICT"), index=True),
+        Column(
+            "owner_local_body_id",
+            Integer,
+            ForeignKey("local_bodies.id", ondelete="RESTRICT"),
+            index=True,
+        ),
         Column("owner_agency", Text),
-        check(table, "owner_agency_known", _in("owner_agency", domain.AGENCIES),
-              f"owner_agency must be one of {', '.join(domain.AGENCIES)}"),
-        check(table, "one_owner", "num_nonnulls(owner_local_body_id, owner_agency) <= 1",
-              "owner is either a local body or an agency, not both"),
+        check(
+            table,
+            "owner_agency_known",
+            _in("owner_agency", domain.AGENCIES),
+            f"owner_agency must be one of {', '.join(domain.AGENCIES)}",
+        ),
+        check(
+            table,
+            "one_owner",
+            "num_nonnulls(owner_local_body_id, owner_agency) <= 1",
+            "owner is either a local body or an agency, not both",
+            field="owner_agency",
+        ),
     )
 
 
@@ -115,10 +156,18 @@ districts = Table(
     *names(),
     Column("office", Geometry("POINT", srid=SRID), nullable=False),
     Column("boundary", Geometry("MULTIPOLYGON", srid=SRID)),
-    Column("area_km2", Float, Computed(f"ST_Area(ST_Transform(boundary, {METRIC_SRID})) / 1e6", persisted=True)),
+    Column(
+        "area_km2",
+        Float,
+        Computed(f"ST_Area(ST_Transform(boundary, {METRIC_SRID})) / 1e6", persisted=True),
+    ),
     *timestamps(),
-    check("districts", "code_format", "code ~ '^52[0-9]{2}$'",
-          "district code is the 4-digit DOPA code of a Lampang district (52xx)"),
+    check(
+        "districts",
+        "code_format",
+        "code ~ '^52[0-9]{2}$'",
+        "district code is the 4-digit DOPA code of a Lampang district (52xx)",
+    ),
     *geometry_checks("districts", "boundary"),
     comment="Districts (อำเภอ) of the province.",
 )
@@ -128,19 +177,36 @@ local_bodies = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("code", Text, nullable=False, unique=True),
-    Column("seq", SmallInteger, unique=True,
-           comment="LGO number in the province, used in local highway codes (ลป.ถ. seq-route)"),
+    Column(
+        "seq",
+        SmallInteger,
+        unique=True,
+        comment="LGO number in the province, used in local highway codes (ลป.ถ. seq-route)",
+    ),
     *names(),
     Column("kind", Text, nullable=False),
     Column("district_code", Text, ForeignKey("districts.code", ondelete="RESTRICT"), index=True),
     Column("boundary", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
     Column("office", Geometry("POINT", srid=SRID), nullable=False),
-    Column("area_km2", Float, Computed(f"ST_Area(ST_Transform(boundary, {METRIC_SRID})) / 1e6", persisted=True)),
+    Column(
+        "area_km2",
+        Float,
+        Computed(f"ST_Area(ST_Transform(boundary, {METRIC_SRID})) / 1e6", persisted=True),
+    ),
     *timestamps(),
-    check("local_bodies", "kind_known", _in("kind", domain.LOCAL_BODY_KINDS),
-          f"kind must be one of {', '.join(domain.LOCAL_BODY_KINDS)}"),
-    check("local_bodies", "district_unless_pao", "kind = 'pao' OR district_code IS NOT NULL",
-          "every local body but the PAO belongs to a district"),
+    check(
+        "local_bodies",
+        "kind_known",
+        _in("kind", domain.LOCAL_BODY_KINDS),
+        f"kind must be one of {', '.join(domain.LOCAL_BODY_KINDS)}",
+    ),
+    check(
+        "local_bodies",
+        "district_unless_pao",
+        "kind = 'pao' OR district_code IS NOT NULL",
+        "every local body but the PAO belongs to a district",
+        field="district_code",
+    ),
     check("local_bodies", "seq_positive", "seq > 0", "seq must be greater than 0"),
     *geometry_checks("local_bodies", "boundary"),
     comment="Local government organisations (องค์กรปกครองส่วนท้องถิ่น); the PAO covers the province.",
@@ -153,17 +219,27 @@ settlements = Table(
     Column("village_code", Text, unique=True, comment="DOPA village code: tambon code + moo"),
     Column("moo", SmallInteger),
     *names(),
-    Column("local_body_id", Integer, ForeignKey("local_bodies.id", ondelete="RESTRICT"),
-           nullable=False, index=True),
+    Column(
+        "local_body_id",
+        Integer,
+        ForeignKey("local_bodies.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    ),
     Column("population", Integer, nullable=False),
     Column("households", Integer, nullable=False),
     Column("geom", Geometry("POINT", srid=SRID), nullable=False),
     *timestamps(),
     non_negative("settlements", "population"),
     non_negative("settlements", "households"),
-    check("settlements", "households_le_population", "households <= population OR population = 0",
-          "households cannot exceed population"),
-    check("settlements", "moo_positive", "moo > 0", "moo (village number) must be greater than 0"),
+    check(
+        "settlements",
+        "households_le_population",
+        "households <= population OR population = 0",
+        "households cannot exceed population",
+        field="households",
+    ),
+    check("settlements", "moo_range", "moo > 0", "moo (village number) must be greater than 0"),
     comment="Villages (หมู่บ้าน) with population and households.",
 )
 
@@ -173,7 +249,9 @@ rivers = Table(
     Column("id", Integer, primary_key=True),
     *names(),
     Column("geom", Geometry("LINESTRING", srid=SRID), nullable=False),
-    Column("length_m", Float, Computed(f"ST_Length(ST_Transform(geom, {METRIC_SRID}))", persisted=True)),
+    Column(
+        "length_m", Float, Computed(f"ST_Length(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
+    ),
     *timestamps(),
     *geometry_checks("rivers"),
     comment="Rivers and streams that roads cross on bridges.",
@@ -193,23 +271,43 @@ roads = Table(
     Column("width_m", Float),
     Column("lanes", SmallInteger, nullable=False, server_default="2"),
     Column("oneway", Boolean, nullable=False, server_default="false"),
-    Column("layer", SmallInteger, nullable=False, server_default="0",
-           comment="vertical layer as in OSM: a bridge over another road does not meet it"),
+    Column(
+        "layer",
+        SmallInteger,
+        nullable=False,
+        server_default="0",
+        comment="vertical layer as in OSM: a bridge over another road does not meet it",
+    ),
     _road_year[0],
     Column("geom", Geometry("LINESTRING", srid=SRID), nullable=False),
-    Column("length_m", Float, Computed(f"ST_Length(ST_Transform(geom, {METRIC_SRID}))", persisted=True)),
+    Column(
+        "length_m", Float, Computed(f"ST_Length(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
+    ),
     *timestamps(),
     *_road_owner[2:],
     _road_year[1],
-    check("roads", "class_known", _in("road_class", domain.ROAD_CLASSES),
-          f"road_class must be one of {', '.join(domain.ROAD_CLASSES)}"),
-    check("roads", "surface_known", _in("surface", domain.SURFACES),
-          f"surface must be one of {', '.join(domain.SURFACES)}"),
+    check(
+        "roads",
+        "class_known",
+        _in("road_class", domain.ROAD_CLASSES),
+        f"road_class must be one of {', '.join(domain.ROAD_CLASSES)}",
+    ),
+    check(
+        "roads",
+        "surface_known",
+        _in("surface", domain.SURFACES),
+        f"surface must be one of {', '.join(domain.SURFACES)}",
+    ),
     positive("roads", "width_m"),
     check("roads", "lanes_range", "lanes BETWEEN 1 AND 12", "lanes must be between 1 and 12"),
     *[
-        check("roads", f"code_{cls}", f"road_class <> '{cls}' OR code ~ '{pattern}'",
-              f"a {cls} road's code must match {pattern}")
+        check(
+            "roads",
+            f"code_{cls}",
+            f"road_class <> '{cls}' OR code ~ '{pattern}'",
+            f"a {cls} road's code must match {pattern}",
+            field="code",
+        )
         for cls, pattern in domain.ROAD_CODE_PATTERNS.items()
     ],
     *geometry_checks("roads"),
@@ -221,8 +319,9 @@ bridges = Table(
     "bridges",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("road_id", Integer, ForeignKey("roads.id", ondelete="RESTRICT"), nullable=False,
-           index=True),
+    Column(
+        "road_id", Integer, ForeignKey("roads.id", ondelete="RESTRICT"), nullable=False, index=True
+    ),
     *names(),
     Column("structure_type", Text, nullable=False),
     Column("material", Text, nullable=False),
@@ -234,12 +333,20 @@ bridges = Table(
     Column("geom", Geometry("POINT", srid=SRID), nullable=False),
     *timestamps(),
     _bridge_year[1],
-    check("bridges", "structure_known", _in("structure_type", domain.BRIDGE_STRUCTURES),
-          f"structure_type must be one of {', '.join(domain.BRIDGE_STRUCTURES)}"),
-    check("bridges", "material_known", _in("material", domain.BRIDGE_MATERIALS),
-          f"material must be one of {', '.join(domain.BRIDGE_MATERIALS)}"),
+    check(
+        "bridges",
+        "structure_known",
+        _in("structure_type", domain.BRIDGE_STRUCTURES),
+        f"structure_type must be one of {', '.join(domain.BRIDGE_STRUCTURES)}",
+    ),
+    check(
+        "bridges",
+        "material_known",
+        _in("material", domain.BRIDGE_MATERIALS),
+        f"material must be one of {', '.join(domain.BRIDGE_MATERIALS)}",
+    ),
     positive("bridges", "length_m"),
-    check("bridges", "spans_positive", "spans >= 1", "spans must be at least 1"),
+    check("bridges", "spans_range", "spans >= 1", "spans must be at least 1"),
     positive("bridges", "load_limit_t"),
     comment="Bridges and culverts; each lies on a road (enforced by trigger within 10 m).",
 )
@@ -260,13 +367,21 @@ water_sources = Table(
     *timestamps(),
     *_ws_owner[2:],
     _ws_year[1],
-    check("water_sources", "kind_known", _in("kind", domain.WATER_SOURCE_KINDS),
-          f"kind must be one of {', '.join(domain.WATER_SOURCE_KINDS)}"),
+    check(
+        "water_sources",
+        "kind_known",
+        _in("kind", domain.WATER_SOURCE_KINDS),
+        f"kind must be one of {', '.join(domain.WATER_SOURCE_KINDS)}",
+    ),
     non_negative("water_sources", "capacity_m3"),
     non_negative("water_sources", "households_served"),
-    check("water_sources", "geom_type",
-          "GeometryType(geom) IN ('POINT', 'POLYGON', 'MULTIPOLYGON', 'LINESTRING')",
-          "geom must be a Point, a Polygon or MultiPolygon (reservoir) or a LineString (canal)"),
+    check(
+        "water_sources",
+        "geom_type",
+        "GeometryType(geom) IN ('POINT', 'POLYGON', 'MULTIPOLYGON', 'LINESTRING')",
+        "geom must be a Point, a Polygon or MultiPolygon (reservoir) or a LineString (canal)",
+        field="geom",
+    ),
     *geometry_checks("water_sources"),
     comment="Water sources for farming and daily life.",
 )
@@ -283,9 +398,15 @@ zoning_categories = Table(
     Column("hatch", Text, comment="hatch colour when the category is drawn hatched"),
     Column("sort_order", SmallInteger, nullable=False, server_default="0"),
     *timestamps(),
-    check("zoning_categories", "fill_hex", "fill ~ '^#[0-9a-fA-F]{6}$'", "fill is a #rrggbb colour"),
-    check("zoning_categories", "stroke_hex", "stroke ~ '^#[0-9a-fA-F]{6}$'",
-          "stroke is a #rrggbb colour"),
+    check(
+        "zoning_categories", "fill_hex", "fill ~ '^#[0-9a-fA-F]{6}$'", "fill is a #rrggbb colour"
+    ),
+    check(
+        "zoning_categories",
+        "stroke_hex",
+        "stroke ~ '^#[0-9a-fA-F]{6}$'",
+        "stroke is a #rrggbb colour",
+    ),
     comment="DPT land-use categories of comprehensive plans, with the map palette.",
 )
 
@@ -297,8 +418,13 @@ zoning_plans = Table(
     Column("effective_date", Date, nullable=False),
     Column("expiry_date", Date),
     *timestamps(),
-    check("zoning_plans", "dates_ordered", "expiry_date IS NULL OR expiry_date > effective_date",
-          "expiry_date must be after effective_date"),
+    check(
+        "zoning_plans",
+        "dates_ordered",
+        "expiry_date IS NULL OR expiry_date > effective_date",
+        "expiry_date must be after effective_date",
+        field="expiry_date",
+    ),
     comment="Comprehensive plans (ผังเมืองรวม).",
 )
 
@@ -306,13 +432,25 @@ zoning_zones = Table(
     "zoning_zones",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("plan_id", Integer, ForeignKey("zoning_plans.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column(
+        "plan_id",
+        Integer,
+        ForeignKey("zoning_plans.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("land_use_code", Text, nullable=False, comment="DPT code within the plan, e.g. ย.3"),
-    Column("category", Text, ForeignKey("zoning_categories.key", ondelete="RESTRICT"),
-           nullable=False, index=True),
+    Column(
+        "category",
+        Text,
+        ForeignKey("zoning_categories.key", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    ),
     Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
-    Column("area_m2", Float, Computed(f"ST_Area(ST_Transform(geom, {METRIC_SRID}))", persisted=True)),
+    Column(
+        "area_m2", Float, Computed(f"ST_Area(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
+    ),
     *timestamps(),
     *geometry_checks("zoning_zones"),
     comment="Zones of comprehensive plans.",
@@ -327,12 +465,22 @@ hazard_areas = Table(
     Column("severity", Text, nullable=False),
     Column("source", Text),
     Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
-    Column("area_m2", Float, Computed(f"ST_Area(ST_Transform(geom, {METRIC_SRID}))", persisted=True)),
+    Column(
+        "area_m2", Float, Computed(f"ST_Area(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
+    ),
     *timestamps(),
-    check("hazard_areas", "type_known", _in("hazard_type", domain.HAZARD_TYPES),
-          f"hazard_type must be one of {', '.join(domain.HAZARD_TYPES)}"),
-    check("hazard_areas", "severity_known", _in("severity", domain.SEVERITIES),
-          f"severity must be one of {', '.join(domain.SEVERITIES)}"),
+    check(
+        "hazard_areas",
+        "type_known",
+        _in("hazard_type", domain.HAZARD_TYPES),
+        f"hazard_type must be one of {', '.join(domain.HAZARD_TYPES)}",
+    ),
+    check(
+        "hazard_areas",
+        "severity_known",
+        _in("severity", domain.SEVERITIES),
+        f"severity must be one of {', '.join(domain.SEVERITIES)}",
+    ),
     *geometry_checks("hazard_areas"),
     comment="Flood-prone and landslide areas.",
 )
@@ -343,10 +491,19 @@ def asset_columns(table: str) -> list:
     return [
         Column("road_id", Integer, ForeignKey("roads.id", ondelete="CASCADE"), index=True),
         Column("bridge_id", Integer, ForeignKey("bridges.id", ondelete="CASCADE"), index=True),
-        Column("water_source_id", Integer, ForeignKey("water_sources.id", ondelete="CASCADE"),
-               index=True),
-        check(table, "one_asset", "num_nonnulls(road_id, bridge_id, water_source_id) = 1",
-              "exactly one of road_id, bridge_id, water_source_id must be given"),
+        Column(
+            "water_source_id",
+            Integer,
+            ForeignKey("water_sources.id", ondelete="CASCADE"),
+            index=True,
+        ),
+        check(
+            table,
+            "one_asset",
+            "num_nonnulls(road_id, bridge_id, water_source_id) = 1",
+            "exactly one of road_id, bridge_id, water_source_id must be given",
+            field="road_id",
+        ),
     ]
 
 
@@ -370,13 +527,26 @@ inspections = Table(
     Column("inspector", Text),
     Column("notes", Text),
     *timestamps(),
-    check("inspections", "score_on_scale", _scale_check(),
-          "condition_score must lie on its condition_scale: "
-          + ", ".join(f"{k} {lo}-{hi}" for k, (lo, hi, _) in domain.CONDITION_SCALES.items())),
-    check("inspections", "method_known", _in("method", domain.INSPECTION_METHODS),
-          f"method must be one of {', '.join(domain.INSPECTION_METHODS)}"),
-    check("inspections", "date_sane", "inspected_on >= DATE '1950-01-01'",
-          "inspected_on must be a Common Era date after 1950 (not a Buddhist Era year)"),
+    check(
+        "inspections",
+        "score_on_scale",
+        _scale_check(),
+        field="condition_score",
+        rule="condition_score must lie on its condition_scale: "
+        + ", ".join(f"{k} {lo}-{hi}" for k, (lo, hi, _) in domain.CONDITION_SCALES.items()),
+    ),
+    check(
+        "inspections",
+        "method_known",
+        _in("method", domain.INSPECTION_METHODS),
+        f"method must be one of {', '.join(domain.INSPECTION_METHODS)}",
+    ),
+    check(
+        "inspections",
+        "inspected_on_sane",
+        "inspected_on >= DATE '1950-01-01'",
+        "inspected_on must be a Common Era date after 1950 (not a Buddhist Era year)",
+    ),
     Index("ix_inspections_inspected_on", "inspected_on"),
     comment="Condition inspections of roads, bridges and water sources.",
 )
@@ -393,32 +563,68 @@ maintenance_works = Table(
     Column("actual_start", Date),
     Column("actual_end", Date),
     Column("cost_thb", Numeric(14, 2), nullable=False),
-    Column("fiscal_year", SmallInteger, nullable=False,
-           comment="Thai fiscal year in Buddhist Era (1 Oct - 30 Sep), e.g. 2569"),
+    Column(
+        "fiscal_year",
+        SmallInteger,
+        nullable=False,
+        comment="Thai fiscal year in Buddhist Era (1 Oct - 30 Sep), e.g. 2569",
+    ),
     Column("funding_body", Text, nullable=False),
-    Column("funding_local_body_id", Integer, ForeignKey("local_bodies.id", ondelete="RESTRICT"),
-           index=True),
+    Column(
+        "funding_local_body_id",
+        Integer,
+        ForeignKey("local_bodies.id", ondelete="RESTRICT"),
+        index=True,
+    ),
     Column("status", Text, nullable=False, server_default="planned"),
     *timestamps(),
-    check("maintenance_works", "treatment_known", _in("treatment", domain.TREATMENTS),
-          f"treatment must be one of {', '.join(domain.TREATMENTS)}"),
-    check("maintenance_works", "funding_known", _in("funding_body", domain.FUNDING_BODIES),
-          f"funding_body must be one of {', '.join(domain.FUNDING_BODIES)}"),
-    check("maintenance_works", "status_known", _in("status", domain.WORK_STATUSES),
-          f"status must be one of {', '.join(domain.WORK_STATUSES)}"),
+    check(
+        "maintenance_works",
+        "treatment_known",
+        _in("treatment", domain.TREATMENTS),
+        f"treatment must be one of {', '.join(domain.TREATMENTS)}",
+    ),
+    check(
+        "maintenance_works",
+        "funding_known",
+        _in("funding_body", domain.FUNDING_BODIES),
+        f"funding_body must be one of {', '.join(domain.FUNDING_BODIES)}",
+    ),
+    check(
+        "maintenance_works",
+        "status_known",
+        _in("status", domain.WORK_STATUSES),
+        f"status must be one of {', '.join(domain.WORK_STATUSES)}",
+    ),
     non_negative("maintenance_works", "cost_thb"),
-    check("maintenance_works", "fiscal_year_matches",
-          "fiscal_year = EXTRACT(YEAR FROM planned_start + INTERVAL '3 months')::int + 543",
-          "fiscal_year is the Thai fiscal year (BE) of planned_start: 1 Oct - 30 Sep, named "
-          "after the year it ends in, plus 543"),
-    check("maintenance_works", "planned_ordered",
-          "planned_end IS NULL OR planned_end >= planned_start",
-          "planned_end must not be before planned_start"),
-    check("maintenance_works", "actual_ordered",
-          "actual_end IS NULL OR actual_start IS NULL OR actual_end >= actual_start",
-          "actual_end must not be before actual_start"),
-    check("maintenance_works", "completed_has_end", "status <> 'completed' OR actual_end IS NOT NULL",
-          "a completed work needs its actual_end date"),
+    check(
+        "maintenance_works",
+        "fiscal_year_matches",
+        "fiscal_year = EXTRACT(YEAR FROM planned_start + INTERVAL '3 months')::int + 543",
+        "fiscal_year is the Thai fiscal year (BE) of planned_start: 1 Oct - 30 Sep, named "
+        "after the year it ends in, plus 543",
+    ),
+    check(
+        "maintenance_works",
+        "planned_ordered",
+        "planned_end IS NULL OR planned_end >= planned_start",
+        "planned_end must not be before planned_start",
+        field="planned_end",
+    ),
+    check(
+        "maintenance_works",
+        "actual_ordered",
+        "actual_end IS NULL OR actual_start IS NULL OR actual_end >= actual_start",
+        "actual_end must not be before actual_start",
+        field="actual_end",
+    ),
+    check(
+        "maintenance_works",
+        "completed_has_end",
+        "status <> 'completed' OR actual_end IS NOT NULL",
+        "a completed work needs its actual_end date",
+        field="actual_end",
+    ),
     Index("ix_maintenance_works_fiscal_year", "fiscal_year"),
     comment="Maintenance and construction works with cost and Thai fiscal year.",
 )
@@ -427,11 +633,21 @@ maintenance_works = Table(
 LAYERS: dict[str, Table] = {
     t.name: t
     for t in (
-        districts, local_bodies, settlements, rivers, roads, bridges, water_sources,
-        zoning_categories, zoning_plans, zoning_zones, hazard_areas, inspections,
+        districts,
+        local_bodies,
+        settlements,
+        rivers,
+        roads,
+        bridges,
+        water_sources,
+        zoning_categories,
+        zoning_plans,
+        zoning_zones,
+        hazard_areas,
+        inspections,
         maintenance_works,
     )
 }
 
 # Rules enforced by triggers (see the initial migration) rather than CHECK constraints.
-RULES["bridge_on_road"] = "a bridge must lie on its road (within 10 m)"
+RULES["bridge_on_road"] = ("geom", "a bridge must lie on its road (within 10 m)")

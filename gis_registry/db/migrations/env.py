@@ -5,14 +5,8 @@ from __future__ import annotations
 from alembic import context
 from geoalchemy2 import alembic_helpers
 
+from gis_registry.db.migrations.env_helpers import include_object
 from gis_registry.db.tables import metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    # PostGIS, pgRouting and tiger/topology objects are not ours.
-    if type_ == "table" and reflected and compare_to is None:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_online() -> None:

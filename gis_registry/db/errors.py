@@ -1,0 +1,82 @@
+"""Turn database refusals into messages that name the layer, the record and the rule."""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+from sqlalchemy.exc import DBAPIError
+
+from gis_registry.db.tables import RULES
+from gis_registry.errors import ConstraintViolation
+
+# PostGIS typmod errors come without a constraint name; recognise them by their text.
+_GEOMETRY_MESSAGES = (
+    (
+        re.compile(r"Geometry type \((\w+)\) does not match column type \((\w+)\)"),
+        "geom",
+        "geometry type {0} does not match the layer's type {1}",
+    ),
+    (
+        re.compile(r"Geometry SRID \((-?\d+)\) does not match column SRID \((\d+)\)"),
+        "geom",
+        "geometry SRID {0} does not match the layer's SRID {1} (store WGS 84, EPSG:4326)",
+    ),
+    (
+        re.compile(r"Column has Z dimension but geometry does not|Geometry has Z dimension"),
+        "geom",
+        "geometry must be 2D",
+    ),
+    (re.compile(r"parse error - invalid geometry"), "geom", "geometry could not be parsed"),
+)
+
+
+def translate(exc: DBAPIError, layer: str, record: str | int | None) -> ConstraintViolation | None:
+    """A :class:`ConstraintViolation` for a refused write, or None if ``exc`` is not one."""
+    orig = exc.orig
+    if not isinstance(orig, psycopg.Error):
+        return None
+    diag = orig.diag
+    state = orig.sqlstate or ""
+    constraint = diag.constraint_name
+    column = diag.column_name
+    primary = diag.message_primary or str(orig)
+    if state == "23514" and constraint:  # check_violation (CHECK constraints and triggers)
+        field, rule = RULES.get(constraint, ("?", constraint))
+        return ConstraintViolation(layer, [(record, field, f"breaks rule {constraint}: {rule}")])
+    if state == "23502":  # not_null_violation
+        return ConstraintViolation(
+            layer, [(record, column or "?", "is required (must not be null)")]
+        )
+    if state == "23503":  # foreign_key_violation
+        detail = diag.message_detail or primary
+        field = column or _fk_field(detail)
+        return ConstraintViolation(
+            layer,
+            [
+                (
+                    record,
+                    field,
+                    f"refers to a record that does not exist or is still in use: {detail}",
+                )
+            ],
+        )
+    if state == "23505":  # unique_violation
+        detail = diag.message_detail or primary
+        field = _fk_field(detail)
+        return ConstraintViolation(layer, [(record, field, f"must be unique: {detail}")])
+    if state.startswith("22") or state == "XX000":
+        for pattern, field, template in _GEOMETRY_MESSAGES:
+            match = pattern.search(primary)
+            if match:
+                return ConstraintViolation(
+                    layer, [(record, field, template.format(*match.groups()))]
+                )
+        if state.startswith("22"):  # data exception: bad number, date, text for the column
+            return ConstraintViolation(layer, [(record, column or "?", primary)])
+    return None
+
+
+def _fk_field(detail: str) -> str:
+    match = re.search(r"Key \(([^)]+)\)", detail)
+    return match.group(1) if match else "?"

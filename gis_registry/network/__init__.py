@@ -1,0 +1,1 @@
+"""Road network: topology, routing, connectivity and criticality."""

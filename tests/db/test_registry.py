@@ -1,0 +1,151 @@
+"""The analyst library: GeoDataFrames with a CRS, filters, validated writes."""
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+
+from gis_registry import Registry
+from gis_registry.db import make_engine
+from gis_registry.db.migrate import upgrade
+from gis_registry.db.tables import roads as roads_table
+from gis_registry.db.testing import create_test_database
+from gis_registry.errors import ConstraintViolation, NotFound, ValidationError
+from tests.fixtures.world import build_world
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+def reg(settings):
+    engine = make_engine(settings, url=create_test_database(settings, suffix="_registry_test"))
+    upgrade(engine)
+    with engine.begin() as conn:
+        ids = build_world(conn)
+    registry = Registry(engine)
+    registry.ids = ids
+    yield registry
+    engine.dispose()
+
+
+def test_layers_are_geodataframes_in_4326(reg):
+    roads = reg.roads()
+    assert isinstance(roads, gpd.GeoDataFrame)
+    assert roads.crs.to_epsg() == 4326
+    assert roads.loc[0, "name_th"] == "ถนนทดสอบ"
+    assert roads.loc[0, "length_m"] == pytest.approx(6340, rel=0.01)
+
+
+def test_bbox_and_property_filters(reg):
+    assert len(reg.roads(bbox=(99.44, 18.29, 99.46, 18.31))) == 1
+    assert len(reg.roads(bbox=(99.0, 17.0, 99.1, 17.1))) == 0
+    assert len(reg.roads(surface="asphalt")) == 1
+    assert len(reg.roads(surface=["laterite", "earth"])) == 0
+    assert len(reg.roads(where=roads_table.c.width_m > 5)) == 1
+    assert len(reg.roads(where=roads_table.c.width_m > 50)) == 0
+
+
+def test_unknown_filter_field_is_clear(reg):
+    with pytest.raises(ValidationError, match="'colour': unknown field"):
+        reg.roads(colour="red")
+    with pytest.raises(NotFound, match="unknown layer 'railways'"):
+        reg.read("railways")
+
+
+def test_local_bodies_boundary_or_office(reg):
+    boundaries = reg.local_bodies()
+    offices = reg.local_bodies(geometry="office")
+    assert set(boundaries.geom_type) == {"MultiPolygon"}
+    assert set(offices.geom_type) == {"Point"}
+    assert set(boundaries["office"].geom_type) == {"Point"}
+    assert (boundaries["kind"] == "pao").sum() == 1
+
+
+def test_add_from_geodataframe_in_utm_is_reprojected(reg):
+    frame = gpd.GeoDataFrame(
+        {
+            "name_th": ["สระหนองใหม่"],
+            "name_en": ["Nong Mai pond"],
+            "kind": ["pond"],
+            "capacity_m3": [12000.0],
+            "owner_local_body_id": [reg.ids["sao"]],
+        },
+        geometry=[Point(552000, 2023500)],
+        crs="EPSG:32647",
+    )
+    (new_id,) = reg.add("water_sources", frame)
+    try:
+        stored = reg.water_sources(id=new_id)
+        assert stored.crs.to_epsg() == 4326
+        x, y = stored.geometry.iloc[0].x, stored.geometry.iloc[0].y
+        assert 99.0 < x < 100.0 and 18.0 < y < 19.0
+        assert stored.loc[0, "name_th"] == "สระหนองใหม่"
+    finally:
+        reg.delete("water_sources", new_id)
+
+
+def test_failed_add_writes_nothing(reg):
+    before = len(reg.settlements())
+    good = {
+        "name_th": "บ้าน",
+        "name_en": "Ban",
+        "local_body_id": reg.ids["sao"],
+        "population": 10,
+        "households": 3,
+        "geom": Point(99.45, 18.3),
+    }
+    with pytest.raises(ConstraintViolation):
+        reg.add("settlements", [good, {**good, "local_body_id": 123456}])
+    assert len(reg.settlements()) == before
+
+
+def test_zoning_joins_plan_and_category(reg):
+    from datetime import date
+
+    from gis_registry.queries.features import insert_features
+
+    with reg.begin() as conn:
+        insert_features(
+            conn,
+            "zoning_categories",
+            [
+                {
+                    "key": "commercial",
+                    "codes": "พ.1-พ.5",
+                    "name_th": "พาณิชยกรรม",
+                    "name_en": "commercial",
+                    "colour_name": "red",
+                    "fill": "#e41a1c",
+                    "stroke": "#a50f15",
+                }
+            ],
+        )
+        (plan,) = insert_features(
+            conn,
+            "zoning_plans",
+            [
+                {
+                    "name_th": "ผังเมืองรวมทดสอบ",
+                    "name_en": "Test plan",
+                    "effective_date": date(2020, 1, 1),
+                    "expiry_date": date(2025, 1, 1),
+                }
+            ],
+        )
+        insert_features(
+            conn,
+            "zoning_zones",
+            [
+                {
+                    "plan_id": plan,
+                    "land_use_code": "พ.2",
+                    "category": "commercial",
+                    "geom": Point(99.5, 18.29).buffer(0.005),
+                }
+            ],
+        )
+    zones = reg.zoning()
+    assert zones.loc[0, "category_th"] == "พาณิชยกรรม"
+    assert zones.loc[0, "plan_name_en"] == "Test plan"
+    assert zones.loc[0, "area_m2"] > 0
+    assert len(reg.zoning(on="2022-06-01")) == 1
+    assert len(reg.zoning(on="2026-06-01")) == 0  # the plan expired
