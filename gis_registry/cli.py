@@ -163,9 +163,27 @@ def main() -> None:  # pragma: no cover
 
 
 # Commands contributed by the library's sub-packages (each keeps its heavy imports lazy).
+from gis_registry.analysis.cli import register as _register_analysis  # noqa: E402
+from gis_registry.maps.cli import register as _register_maps  # noqa: E402
 from gis_registry.network.cli import register as _register_network  # noqa: E402
 
 _register_network(app)
+_register_analysis(app)
+_register_maps(app)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the OGC API - Features, the analyses, tiles and maps over HTTP."""
+    # The web service lives in the top-level `api` package, on top of this library; it is
+    # imported only here, at run time, so the library itself never depends on the web stack.
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", host=host, port=port, workers=workers, factory=True)
 
 if __name__ == "__main__":  # python -m gis_registry.cli
     app()

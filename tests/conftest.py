@@ -21,13 +21,14 @@ def engine(settings: Settings) -> Engine:
     """A migrated, empty test database (``<db>_test``) on the embedded or configured server."""
     from gis_registry.db import make_engine
     from gis_registry.db.migrate import upgrade
-    from gis_registry.db.testing import create_test_database
+    from gis_registry.db.testing import create_test_database, drop_test_database
 
     url = create_test_database(settings)
     eng = make_engine(settings, url=url)
     upgrade(eng)
     yield eng
     eng.dispose()
+    drop_test_database(url)
 
 
 @pytest.fixture()
@@ -43,21 +44,23 @@ def conn(engine: Engine) -> Connection:
 
 @pytest.fixture(scope="session")
 def demo_engine(settings: Settings) -> Engine:
-    """A second test database (``<db>_demo_test``) holding the scale-1 demo province, seed 52.
+    """A second test database holding the scale-1 demo province, seed 52.
 
     Loaded once per session; tests must not change it (use ``demo_conn``, which rolls back).
+    ``demo_engine.demo_report`` is the loader's DemoReport (counts, planted weak links).
     """
     from gis_registry.db import make_engine
     from gis_registry.db.migrate import upgrade
-    from gis_registry.db.testing import create_test_database
+    from gis_registry.db.testing import create_test_database, drop_test_database
     from gis_registry.demo import load_demo
 
     url = create_test_database(settings, suffix="_demo_test")
     eng = make_engine(settings, url=url)
     upgrade(eng)
-    load_demo(eng, seed=52, scale=1)
+    eng.demo_report = load_demo(eng, seed=52, scale=1)  # planted weak links etc. for the tests
     yield eng
     eng.dispose()
+    drop_test_database(url)
 
 
 @pytest.fixture()

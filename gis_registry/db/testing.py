@@ -1,30 +1,57 @@
-"""A throw-away test database on the same server as the configured one.
+"""Throw-away test databases on the same server as the configured one.
 
-Tests never touch the user's registry: they create ``<database>_test``, migrate it and drop it
-on the next run. Works on the embedded cluster and on GIS_REGISTRY_DATABASE_URL (which then
-needs the CREATEDB privilege).
+Tests never touch the user's registry: each pytest session creates ``<database><suffix>_<pid>``
+databases, migrates them and drops them at the end, so concurrent sessions (two terminals, or
+CI beside a developer) never drop each other's data. Databases left by a killed session (its pid
+gone) are dropped on the next run. Works on the embedded cluster and on GIS_REGISTRY_DATABASE_URL
+(which then needs the CREATEDB privilege).
 """
 
 from __future__ import annotations
 
+import os
+import re
+
 import psycopg
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from gis_registry.errors import DatabaseUnavailable
 from gis_registry.server import database_url
 from gis_registry.settings import Settings
 
 
-def create_test_database(settings: Settings, suffix: str = "_test") -> str:
-    """Drop and recreate an empty PostGIS + pgRouting database; return its libpq URL."""
-    url = make_url(database_url(settings))
-    name = f"{url.database}{suffix}"
-    admin = url.set(drivername="postgresql", database="postgres")
-    target = url.set(drivername="postgresql", database=name)
-    admin_dsn = admin.render_as_string(hide_password=False)
-    target_dsn = target.render_as_string(hide_password=False)
+def _admin_dsn(url: URL) -> str:
+    return url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+
+
+def _pid_alive(pid: int) -> bool:
     try:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def create_test_database(
+    settings: Settings, suffix: str = "_test", *, per_process: bool = True
+) -> str:
+    """Drop and recreate an empty PostGIS + pgRouting database; return its libpq URL.
+
+    With ``per_process`` the name ends in this process id (for test sessions); without it the
+    name is ``<database><suffix>`` (for benchmarks that reuse a loaded database).
+    """
+    url = make_url(database_url(settings))
+    name = f"{url.database}{suffix}" + (f"_{os.getpid()}" if per_process else "")
+    target_dsn = url.set(drivername="postgresql", database=name).render_as_string(
+        hide_password=False
+    )
+    try:
+        with psycopg.connect(_admin_dsn(url), autocommit=True) as conn:
+            _drop_orphans(conn, f"{url.database}")
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         with psycopg.connect(target_dsn, autocommit=True) as conn:
@@ -33,3 +60,18 @@ def create_test_database(settings: Settings, suffix: str = "_test") -> str:
     except psycopg.Error as exc:
         raise DatabaseUnavailable(f"cannot create test database {name}: {exc}") from exc
     return target_dsn
+
+
+def drop_test_database(dsn: str) -> None:
+    url = make_url(dsn)
+    with psycopg.connect(_admin_dsn(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+def _drop_orphans(conn: psycopg.Connection, base: str) -> None:
+    """Drop per-process test databases whose process is gone."""
+    pattern = re.compile(rf"^{re.escape(base)}_.*_(\d+)$")
+    for (name,) in conn.execute("SELECT datname FROM pg_database").fetchall():
+        match = pattern.match(name)
+        if match and "test" in name and not _pid_alive(int(match.group(1))):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -9,16 +9,18 @@ from gis_registry.db import make_engine
 from gis_registry.db.migrate import current, downgrade, upgrade
 from gis_registry.db.migrations.env_helpers import include_object
 from gis_registry.db.tables import LAYERS, metadata
-from gis_registry.db.testing import create_test_database
+from gis_registry.db.testing import create_test_database, drop_test_database
 
 pytestmark = pytest.mark.db
 
 
 @pytest.fixture(scope="module")
 def scratch_engine(settings):
-    eng = make_engine(settings, url=create_test_database(settings, suffix="_migrations_test"))
+    url = create_test_database(settings, suffix="_migrations_test")
+    eng = make_engine(settings, url=url)
     yield eng
     eng.dispose()
+    drop_test_database(url)
 
 
 def test_upgrade_downgrade_upgrade(scratch_engine):

@@ -8,7 +8,7 @@ from gis_registry import Registry
 from gis_registry.db import make_engine
 from gis_registry.db.migrate import upgrade
 from gis_registry.db.tables import roads as roads_table
-from gis_registry.db.testing import create_test_database
+from gis_registry.db.testing import create_test_database, drop_test_database
 from gis_registry.errors import ConstraintViolation, NotFound, ValidationError
 from tests.fixtures.world import build_world
 
@@ -17,7 +17,8 @@ pytestmark = pytest.mark.db
 
 @pytest.fixture(scope="module")
 def reg(settings):
-    engine = make_engine(settings, url=create_test_database(settings, suffix="_registry_test"))
+    url = create_test_database(settings, suffix="_registry_test")
+    engine = make_engine(settings, url=url)
     upgrade(engine)
     with engine.begin() as conn:
         ids = build_world(conn)
@@ -25,6 +26,7 @@ def reg(settings):
     registry.ids = ids
     yield registry
     engine.dispose()
+    drop_test_database(url)
 
 
 def test_layers_are_geodataframes_in_4326(reg):

@@ -1,0 +1,1 @@
+"""Analyses that answer the PAO's questions: coverage, zoning, hazard exposure, maintenance."""

@@ -1,0 +1,1 @@
+"""Folium map builders (folium is imported only in this package)."""
