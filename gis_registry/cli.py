@@ -136,6 +136,41 @@ def demo(
     typer.echo(f"loaded in {report.seconds:.1f} s (seed {seed}, scale {scale:g})")
 
 
+@app.command("import")
+def import_(
+    layer: Annotated[str, typer.Argument(help="layer to add to, e.g. water_sources")],
+    path: Annotated[str, typer.Argument(help="GeoPackage, GeoJSON, FlatGeobuf, Shapefile...")],
+    source_layer: Annotated[str | None, typer.Option(help="layer inside the file")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS when the file declares none")] = None,
+) -> None:
+    """Validate and add every feature of a file to a layer (all or nothing)."""
+    from gis_registry.io.files import import_file
+
+    try:
+        with _engine().begin() as conn:
+            ids = import_file(conn, layer, path, source_layer=source_layer, crs=crs)
+    except GisRegistryError as exc:
+        _fail(exc)
+    typer.echo(f"imported {len(ids)} {layer} (ids {min(ids)}-{max(ids)})")
+
+
+@app.command("export")
+def export(
+    layer: Annotated[str, typer.Argument(help="layer to write")],
+    path: Annotated[str, typer.Argument(help="output file; its extension picks the format")],
+    crs: Annotated[str | None, typer.Option(help="output CRS, default EPSG:4326")] = None,
+) -> None:
+    """Write a layer to a file, Thai text in UTF-8."""
+    from gis_registry.io.files import export_layer
+
+    try:
+        with _engine().connect() as conn:
+            count = export_layer(conn, layer, path, crs=crs)
+    except GisRegistryError as exc:
+        _fail(exc)
+    typer.echo(f"wrote {count} {layer} to {path}")
+
+
 @app.command("demo-summary")
 def demo_summary(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarise what the registry holds: counts, lengths, population, budgets."""
@@ -184,6 +219,7 @@ def serve(
     import uvicorn
 
     uvicorn.run("api.app:create_app", host=host, port=port, workers=workers, factory=True)
+
 
 if __name__ == "__main__":  # python -m gis_registry.cli
     app()

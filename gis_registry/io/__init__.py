@@ -1,0 +1,1 @@
+"""Import and export of layers as files (GeoPackage, GeoJSON, FlatGeobuf, Shapefile, CSV)."""
