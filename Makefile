@@ -4,9 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system venv db demo test bench lint clean
+.PHONY: setup system venv assets db demo test bench lint clean
 
-setup: system venv db  ## OS packages, virtualenv, embedded PostGIS started and migrated
+setup: system venv assets db  ## OS packages, virtualenv, map assets, PostGIS started and migrated
 
 system:
 	@./scripts/install-system.sh
@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP)
 
+assets:  ## Leaflet & co. from the npm registry, for maps that work offline
+	@./scripts/install-map-assets.sh
+
 db: venv
 	@$(BIN)/gis-registry db start
 	@$(BIN)/gis-registry migrate
@@ -27,6 +30,7 @@ db: venv
 demo: setup
 	$(BIN)/gis-registry demo --if-empty
 	$(BIN)/gis-registry demo-summary
+	$(BIN)/gis-registry map all -o out/maps
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -2,7 +2,7 @@
 # Install the OS packages the project needs (Debian 12): PostgreSQL 15 with PostGIS 3 and
 # pgRouting for the embedded cluster, GDAL's command-line tools (ogrinfo/ogr2ogr: real OGC API
 # clients in the tests, references in the benchmarks), Chromium and its driver with Thai fonts
-# (map tests in a real browser), Node's npm (offline map assets). Quick and silent when
+# (map tests in a real browser). Quick and silent when
 # everything is already there.
 set -eu
 PACKAGES="postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting postgresql-contrib gdal-bin
