@@ -39,8 +39,9 @@ DEFAULT_SURFACE_MAX_KMH: Mapping[str, float] = MappingProxyType(
 )
 
 
-def _frozen(mapping: Mapping) -> Mapping:
-    return MappingProxyType(dict(mapping))
+def _frozen(mapping: Mapping) -> dict:
+    # a plain dict (a mappingproxy cannot be pickled, and the network cache pickles networks)
+    return dict(mapping)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,275 @@
+"""Places on the network: LGO offices, villages and district offices, each attached to its
+nearest network node, and the parsing of route endpoints (LGO code, village id, lon,lat).
+
+A place attaches to the nearest node of the whole network (a KD-tree in EPSG:32647), whatever
+component that node is in: a village next to an isolated track is reported as cut off rather
+than quietly attached to a farther road. ``attach_m`` says how far the node is; callers that
+want a limit filter on it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection, text
+
+from gis_registry.errors import NotFound, ValidationError
+from gis_registry.network.topology import to_metric
+
+PLACE_KINDS = ("lgo", "village", "district")
+# A point this far outside the PAO's boundary is not in the province (a typo, or lat/lon swapped).
+PROVINCE_MARGIN_M = 2_000.0
+
+_LGOS = text(
+    """
+    SELECT lb.id, lb.code, lb.kind, lb.name_th, lb.name_en, lb.district_code,
+           ST_X(lb.office), ST_Y(lb.office),
+           coalesce((SELECT sum(s.population) FROM settlements s WHERE s.local_body_id = lb.id), 0)
+    FROM local_bodies lb ORDER BY lb.id
+    """
+)
+_VILLAGES = text(
+    """
+    SELECT s.id, s.village_code, s.name_th, s.name_en, s.population, lb.code, lb.district_code,
+           ST_X(s.geom), ST_Y(s.geom)
+    FROM settlements s JOIN local_bodies lb ON lb.id = s.local_body_id ORDER BY s.id
+    """
+)
+_DISTRICTS = text(
+    """
+    SELECT d.code, d.name_th, d.name_en, ST_X(d.office), ST_Y(d.office),
+           coalesce((SELECT sum(s.population) FROM settlements s
+                     JOIN local_bodies lb ON lb.id = s.local_body_id
+                     WHERE lb.district_code = d.code), 0)
+    FROM districts d ORDER BY d.code
+    """
+)
+_PROVINCE = text(
+    "SELECT ST_AsBinary(boundary) FROM local_bodies WHERE kind = 'pao' ORDER BY id LIMIT 1"
+)
+
+
+@dataclass(frozen=True)
+class Places:
+    """Every place, one row each, attached to the network.
+
+    ``key`` is the LGO code, the village id (as text) or the district code. ``district`` is the
+    row of the place's district office (-1 when none); ``pao`` the row of the PAO office.
+    """
+
+    kind: list[str]
+    key: list[str]
+    ids: np.ndarray
+    name_th: list[str]
+    name_en: list[str]
+    population: np.ndarray
+    lgo_code: list[str | None]
+    district_code: list[str | None]
+    lonlat: np.ndarray
+    node: np.ndarray
+    attach_m: np.ndarray
+    district: np.ndarray
+    pao: int
+    province_xy: shapely.Geometry | None
+    index: dict[tuple[str, str], int]
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def row(self, kind: str, key: str) -> int:
+        """Row of the place of ``kind`` ('lgo', 'village', 'village_code', 'district'), or -1."""
+        return self.index.get((kind, key), -1)
+
+    def rows_of(self, kind: str) -> np.ndarray:
+        return np.flatnonzero(np.asarray(self.kind) == kind)
+
+    def to_dict(self, i: int) -> dict:
+        """A place as JSON-ready values."""
+        out = {"kind": self.kind[i]}
+        if self.kind[i] == "village":
+            out["id"] = int(self.ids[i])
+        else:
+            out["code"] = self.key[i]
+        out |= {
+            "name_th": self.name_th[i],
+            "name_en": self.name_en[i],
+            "population": int(self.population[i]),
+            "lgo_code": self.lgo_code[i],
+            "district_code": self.district_code[i],
+            "attach_m": float(self.attach_m[i]),
+        }
+        return out
+
+
+def read_places(conn: Connection, node_xy: np.ndarray) -> Places:
+    """Read LGOs, villages and districts and attach each to its nearest node of ``node_xy``."""
+    lgos = _columns(conn.execute(_LGOS).all(), 9)
+    villages = _columns(conn.execute(_VILLAGES).all(), 9)
+    districts = _columns(conn.execute(_DISTRICTS).all(), 6)
+    n_l, n_v, n_d = len(lgos[0]), len(villages[0]), len(districts[0])
+    kind = ["lgo"] * n_l + ["village"] * n_v + ["district"] * n_d
+    key = [*lgos[1], *map(str, villages[0]), *districts[0]]
+    ll = np.column_stack(
+        [
+            np.array([*lgos[6], *villages[7], *districts[3]], dtype=np.float64),
+            np.array([*lgos[7], *villages[8], *districts[4]], dtype=np.float64),
+        ]
+    )
+    node, attach_m = nearest_nodes(node_xy, to_metric(ll) if len(ll) else ll)
+    district = [*lgos[5], *villages[6], *districts[0]]
+    office = {code: n_l + n_v + i for i, code in enumerate(districts[0])}
+    pao = next((i for i, k in enumerate(lgos[2]) if k == "pao"), -1)
+    wkb = conn.execute(_PROVINCE).scalar()
+    province = None
+    if wkb is not None:
+        province = shapely.transform(shapely.from_wkb(bytes(wkb)), to_metric)
+        shapely.prepare(province)
+    index = {("lgo", code): i for i, code in enumerate(lgos[1])}
+    index |= {("village", k): n_l + i for i, k in enumerate(key[n_l : n_l + n_v])}
+    index |= {("village_code", c): n_l + i for i, c in enumerate(villages[1]) if c}
+    index |= {("district", code): i for code, i in office.items()}
+    return Places(
+        kind=kind,
+        key=key,
+        ids=np.array([*lgos[0], *villages[0], *([0] * n_d)], dtype=np.int64),
+        name_th=[*lgos[3], *villages[2], *districts[1]],
+        name_en=[*lgos[4], *villages[3], *districts[2]],
+        population=np.array([*lgos[8], *villages[4], *districts[5]], dtype=np.int64),
+        lgo_code=[*lgos[1], *villages[5], *([None] * n_d)],
+        district_code=district,
+        lonlat=ll,
+        node=node,
+        attach_m=attach_m,
+        district=np.array([office.get(d, -1) if d else -1 for d in district], dtype=np.int64),
+        pao=pao,
+        province_xy=province,
+        index=index,
+    )
+
+
+def _columns(rows, width: int) -> list[tuple]:
+    """Rows transposed to columns (empty columns when there are no rows)."""
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+def nearest_nodes(node_xy: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest node of each point and its distance in metres (-1 and inf without nodes)."""
+    if len(node_xy) == 0 or len(xy) == 0:
+        return np.full(len(xy), -1, dtype=np.int64), np.full(len(xy), np.inf)
+    from scipy.spatial import cKDTree
+
+    dist, node = cKDTree(node_xy).query(xy)
+    return node.astype(np.int64), dist
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A resolved route endpoint: a place row, or a point; with its network node."""
+
+    label: str
+    place: int
+    node: int
+    attach_m: float
+    lonlat: tuple[float, float]
+
+    def to_dict(self, places: Places) -> dict:
+        if self.place >= 0:
+            return places.to_dict(self.place)
+        return {
+            "kind": "point",
+            "lon": self.lonlat[0],
+            "lat": self.lonlat[1],
+            "attach_m": self.attach_m,
+        }
+
+
+_NUMBER = r"[-+]?\d+(?:\.\d*)?"
+_COORDS = re.compile(rf"^\s*({_NUMBER})\s*[, ]\s*({_NUMBER})\s*$")
+_PREFIXED = re.compile(r"^(village|v|district|lgo):(.+)$", re.IGNORECASE)
+
+
+def resolve_endpoint(places: Places, node_xy: np.ndarray, value) -> Anchor:
+    """Turn an LGO code, ``village:ID`` (or an int), ``district:CODE``, a village code,
+    ``"lon,lat"`` or a ``(lon, lat)`` pair into an :class:`Anchor`.
+
+    A bare string is tried as an LGO code, then a DOPA village code, then a village id, then
+    coordinates; ``village:ID`` and ``lgo:CODE`` say which when codes could be mistaken.
+
+    Raises
+    ------
+    NotFound
+        When no place has that code or id.
+    ValidationError
+        When coordinates are not in the province.
+    """
+    if isinstance(value, tuple | list) and len(value) == 2:
+        return _point(places, node_xy, float(value[0]), float(value[1]))
+    if isinstance(value, int | np.integer):
+        return _place(places, "village", str(int(value)), f"no village with id {value}")
+    s = str(value).strip()
+    row = places.row("lgo", s)
+    if row >= 0:
+        return _anchor(places, row, s)
+    m = _PREFIXED.match(s)
+    if m:
+        kind = {"v": "village"}.get(m.group(1).lower(), m.group(1).lower())
+        what = {
+            "village": "village with id",
+            "lgo": "local body with code",
+            "district": "district with code",
+        }[kind]
+        return _place(places, kind, m.group(2).strip(), f"no {what} '{m.group(2).strip()}'")
+    row = places.row("village_code", s)
+    if row < 0 and s.isdigit():  # a bare number that is no LGO code: a village id
+        row = places.row("village", s)
+    if row >= 0:
+        return _anchor(places, row, s)
+    m = _COORDS.match(s)
+    if m:
+        return _point(places, node_xy, float(m.group(1)), float(m.group(2)))
+    raise NotFound(
+        f"no local body with code '{s}' (an endpoint is an LGO code, village:ID, "
+        "district:CODE or lon,lat)"
+    )
+
+
+def _place(places: Places, kind: str, key: str, message: str) -> Anchor:
+    row = places.row(kind, key)
+    if row < 0:
+        raise NotFound(message)
+    return _anchor(places, row, f"{kind}:{key}" if kind != "lgo" else key)
+
+
+def _anchor(places: Places, row: int, label: str) -> Anchor:
+    if places.node[row] < 0:
+        raise NotFound("the road network is empty: no road to attach to")
+    return Anchor(
+        label=label,
+        place=row,
+        node=int(places.node[row]),
+        attach_m=float(places.attach_m[row]),
+        lonlat=(float(places.lonlat[row, 0]), float(places.lonlat[row, 1])),
+    )
+
+
+def _point(places: Places, node_xy: np.ndarray, lon: float, lat: float) -> Anchor:
+    label = f"{lon:g},{lat:g}"
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValidationError("route", [(None, "coordinates", f"{label} is not a lon,lat pair")])
+    xy = to_metric(np.array([[lon, lat]]))
+    if places.province_xy is not None and not shapely.dwithin(
+        places.province_xy, shapely.points(xy[0]), PROVINCE_MARGIN_M
+    ):
+        raise ValidationError(
+            "route",
+            [(None, "coordinates", f"{label} is outside the province (give lon,lat, in WGS 84)")],
+        )
+    node, dist = nearest_nodes(node_xy, xy)
+    if node[0] < 0:
+        raise NotFound("the road network is empty: no road to attach to")
+    return Anchor(
+        label=label, place=-1, node=int(node[0]), attach_m=float(dist[0]), lonlat=(lon, lat)
+    )

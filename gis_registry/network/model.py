@@ -1,0 +1,342 @@
+"""The network model (topology + costs + bridges + places) and its cache.
+
+:func:`load_network` returns the network of the connected database, built once and reused
+until the registry changes: the cache is keyed by the database and the configuration, and
+checked against the ``layer_versions`` stamp on every call, so it is never stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection
+
+from gis_registry.errors import NotFound
+from gis_registry.network.attach import Places, read_places
+from gis_registry.network.costs import SpeedTable, edge_times
+from gis_registry.network.graph import (
+    RoutingGraph,
+    build_routing_graph,
+    check_weight,
+    state_arrays,
+)
+from gis_registry.network.hierarchy import Hierarchy, build_hierarchy
+from gis_registry.network.sources import (
+    BridgeArrays,
+    network_stamp,
+    read_bridges,
+    read_roads,
+)
+from gis_registry.network.topology import RoadArrays, Topology, build_topology, ranges
+
+# Contraction stops at n / CORE_FRACTION nodes (at least CORE_MIN) or after CORE_ROUNDS rounds.
+# Later rounds contract few, high-degree nodes at the cost of a pass over every arc, and save
+# less in the offices' precomputed core searches than they cost (measured at scale 100).
+CORE_FRACTION = 12
+CORE_MIN = 500
+CORE_ROUNDS = 10
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """How the network is built.
+
+    Parameters
+    ----------
+    tolerance_m
+        Snapping tolerance: vertices closer than this many metres are one node.
+    speeds
+        Speed per road class and surface, for travel times.
+    """
+
+    tolerance_m: float = 1.0
+    speeds: SpeedTable = field(default_factory=SpeedTable)
+
+    def key(self) -> tuple:
+        return (float(self.tolerance_m), self.speeds.key())
+
+
+@dataclass(eq=False)
+class Network:
+    """A built road network: everything the analyses need, in arrays.
+
+    Without closures, routes and matrices use :meth:`hierarchy` (exact, milliseconds); closures
+    change costs, which a precomputed hierarchy cannot follow, so they use plain Dijkstra on
+    :attr:`core` or :attr:`full`.
+    """
+
+    stamp: tuple
+    config: NetworkConfig
+    roads: RoadArrays
+    topo: Topology
+    time_s: np.ndarray
+    bridges: BridgeArrays
+    bridge_edge: np.ndarray
+    places: Places
+    _hierarchies: dict = field(default_factory=dict, repr=False)
+    hierarchy_states: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def edge_oneway(self) -> np.ndarray:
+        return self.roads.oneway[self.topo.road]
+
+    @cached_property
+    def full(self) -> RoutingGraph:
+        """Every node a stop: Dijkstra under closures, for routes from or to any point."""
+        t = self.topo
+        return build_routing_graph(
+            t.source, t.target, self.edge_oneway, t.length_m, self.time_s, t.n_nodes
+        )
+
+    @cached_property
+    def core(self) -> RoutingGraph:
+        """Degree-2 chains contracted, places' nodes kept: Dijkstra under closures between
+        places (routes, matrix) and the travel-time increases of criticality."""
+        t = self.topo
+        stops = np.zeros(t.n_nodes, dtype=bool)
+        nodes = self.places.node
+        stops[nodes[nodes >= 0]] = True
+        return build_routing_graph(
+            t.source,
+            t.target,
+            self.edge_oneway,
+            t.length_m,
+            self.time_s,
+            t.n_nodes,
+            stops=stops,
+        )
+
+    def hierarchy(self, by: str = "time") -> Hierarchy:
+        """The contraction hierarchy of the full graph weighted ``by`` time or distance (the other
+        carried along), with the LGO offices' forward spaces precomputed. Its input
+        arcs are the allowed edge states, ``hierarchy_states[by][arc]``. Built on first use."""
+        h = self._hierarchies.get(check_weight(by))
+        if h is None:
+            t = self.topo
+            tail, head, allowed = state_arrays(t.source, t.target, self.edge_oneway)
+            states = np.flatnonzero(allowed)
+            length, time_s = t.length_m[states // 2], self.time_s[states // 2]
+            weight, aux = (time_s, length) if by == "time" else (length, time_s)
+            h = build_hierarchy(
+                tail[states],
+                head[states],
+                weight,
+                t.n_nodes,
+                aux=aux,
+                core_nodes=max(CORE_MIN, t.n_nodes // CORE_FRACTION),
+                max_rounds=CORE_ROUNDS,
+            )
+            offices = self.places.node[self.places.rows_of("lgo")]
+            h.precompute(offices[offices >= 0])
+            self._hierarchies[by] = h
+            self.hierarchy_states[by] = states
+        return h
+
+    def road_rows(self, road_ids) -> np.ndarray:
+        """Row indices of ``road_ids``; raises NotFound for an unknown id."""
+        ids = np.asarray(list(road_ids), dtype=np.int64)
+        rows = self.roads.index_of(ids)
+        if (rows < 0).any():
+            missing = ", ".join(str(i) for i in ids[rows < 0])
+            raise NotFound(f"no road with id {missing}")
+        return rows
+
+    def bridge_rows(self, bridge_ids) -> np.ndarray:
+        ids = np.asarray(list(bridge_ids), dtype=np.int64)
+        pos = np.clip(np.searchsorted(self.bridges.ids, ids), 0, max(len(self.bridges.ids) - 1, 0))
+        ok = (self.bridges.ids[pos] == ids) if len(self.bridges.ids) else np.zeros(len(ids), bool)
+        if not ok.all():
+            missing = ", ".join(str(i) for i in ids[~ok])
+            raise NotFound(f"no bridge with id {missing}")
+        return pos
+
+    def edge_lines(self, edges: np.ndarray, *, metric: bool = False) -> np.ndarray:
+        """Shapely LineStrings of ``edges`` (lon/lat, or EPSG:32647 when ``metric``)."""
+        v0, v1 = self.topo.v0[edges], self.topo.v1[edges]
+        counts = v1 - v0 + 1
+        rows = ranges(v0, v1 + 1)
+        coords = (self.roads.xy if metric else self.roads.lonlat)[rows]
+        return shapely.linestrings(coords, indices=np.repeat(np.arange(len(edges)), counts))
+
+
+def build_network(
+    roads: RoadArrays,
+    bridges: BridgeArrays,
+    places_reader,
+    *,
+    config: NetworkConfig | None = None,
+    stamp: tuple = (),
+) -> Network:
+    """Build a :class:`Network` from arrays; ``places_reader(node_xy)`` returns the places."""
+    config = config or NetworkConfig()
+    topo = build_topology(roads, tolerance_m=config.tolerance_m)
+    road = topo.road
+    time_s = edge_times(
+        topo.length_m, roads.class_idx[road], roads.surface_idx[road], config.speeds
+    )
+    net = Network(
+        stamp=stamp,
+        config=config,
+        roads=roads,
+        topo=topo,
+        time_s=time_s,
+        bridges=bridges,
+        bridge_edge=np.zeros(0, dtype=np.int64),
+        places=places_reader(topo.node_xy),
+    )
+    net.bridge_edge = _bridge_edges(net)
+    return net
+
+
+def _bridge_edges(net: Network) -> np.ndarray:
+    """The edge each bridge lies on: the nearest edge of its road (-1 if the road is unknown)."""
+    b = net.bridges
+    out = np.full(len(b.ids), -1, dtype=np.int64)
+    if len(b.ids) == 0:
+        return out
+    rows = net.roads.index_of(b.road_id)
+    known = rows >= 0
+    starts = np.where(known, net.topo.road_edges[np.maximum(rows, 0)], 0)
+    ends = np.where(known, net.topo.road_edges[np.maximum(rows, 0) + 1], 0)
+    single = ends - starts == 1
+    out[single] = starts[single]
+    multi = np.flatnonzero(ends - starts > 1)
+    if len(multi):
+        which = np.repeat(multi, (ends - starts)[multi])
+        edges = ranges(starts[multi], ends[multi])
+        dist = shapely.distance(net.edge_lines(edges, metric=True), shapely.points(b.xy[which]))
+        order = np.lexsort((dist, which))
+        first = np.r_[True, which[order][1:] != which[order][:-1]]
+        out[which[order][first]] = edges[order][first]
+    return out
+
+
+class NetworkCache:
+    """The last few networks built, per database and configuration (thread-safe).
+
+    A network of the scale-100 province takes about a GB: keep ``maxsize`` small. With a
+    ``directory`` the networks are also pickled there (one file per database and configuration,
+    replaced when the registry changes), so that short-lived processes such as the CLI do not
+    rebuild the network every time. Only point it at a directory you own: loading a pickle runs
+    code.
+    """
+
+    def __init__(self, maxsize: int = 2, *, directory: Path | None = None):
+        self.maxsize = maxsize
+        self.directory = directory
+        self._items: OrderedDict[tuple, Network] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, stamp: tuple) -> Network | None:
+        with self._lock:
+            net = self._items.get(key)
+            if net is not None and net.stamp == stamp:
+                self._items.move_to_end(key)
+                return net
+        net = self._load(key, stamp)
+        if net is not None:
+            self._remember(key, net)
+        return net
+
+    def put(self, key: tuple, net: Network) -> None:
+        self._remember(key, net)
+        self._save(key, net)
+
+    def _remember(self, key: tuple, net: Network) -> None:
+        with self._lock:
+            self._items[key] = net
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def _paths(self, key: tuple) -> tuple[Path, Path]:
+        name = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+        return self.directory / f"network-{name}.pickle", self.directory / f"network-{name}.stamp"
+
+    def _load(self, key: tuple, stamp: tuple) -> Network | None:
+        if self.directory is None:
+            return None
+        data, stamp_file = self._paths(key)
+        try:
+            if stamp_file.read_text() != repr(stamp):
+                return None
+            with data.open("rb") as f:
+                net = pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            return None  # absent, half-written or from another version: rebuild
+        # the stamp file and the data are replaced one after the other: check the data's own
+        return net if isinstance(net, Network) and net.stamp == stamp else None
+
+    def _save(self, key: tuple, net: Network) -> None:
+        if self.directory is None:
+            return
+        data, stamp_file = self._paths(key)
+        for path, write in (
+            (data, lambda f: pickle.dump(net, f, protocol=pickle.HIGHEST_PROTOCOL)),
+            (stamp_file, lambda f: f.write(repr(net.stamp).encode())),
+        ):
+            tmp = None
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=self.directory, delete=False) as f:
+                    tmp = f.name
+                    write(f)
+                os.replace(tmp, path)  # atomic: readers see the old file or the new one
+            except (OSError, pickle.PicklingError, TypeError):
+                if tmp is not None:
+                    Path(tmp).unlink(missing_ok=True)
+                return  # a cache that cannot be written is only slower
+
+
+DEFAULT_CACHE = NetworkCache()
+
+
+def load_network(
+    conn: Connection,
+    *,
+    config: NetworkConfig | None = None,
+    cache: NetworkCache | None = DEFAULT_CACHE,
+) -> Network:
+    """The road network of the registry behind ``conn``, from the cache when still current.
+
+    Parameters
+    ----------
+    conn
+        An open connection; the network is read in its transaction (uncommitted changes count).
+    config
+        Snapping tolerance and speeds (default :class:`NetworkConfig`).
+    cache
+        Where built networks are kept; None builds afresh every time.
+    """
+    config = config or NetworkConfig()
+    stamp = network_stamp(conn)
+    key = (conn.engine.url.render_as_string(hide_password=True), config.key())
+    if cache is not None:
+        net = cache.get(key, stamp)
+        if net is not None:
+            return net
+    net = build_network(
+        read_roads(conn),
+        read_bridges(conn),
+        lambda node_xy: read_places(conn, node_xy),
+        config=config,
+        stamp=stamp,
+    )
+    net.hierarchy("time")  # built now, so that the first route does not pay for it
+    if cache is not None:
+        cache.put(key, net)
+    return net

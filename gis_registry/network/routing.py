@@ -1,0 +1,398 @@
+"""Routes between places or points, and the travel-time matrix among LGOs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+from sqlalchemy import Connection, text
+
+from gis_registry.errors import NotFound
+from gis_registry.network.attach import Anchor, resolve_endpoint
+from gis_registry.network.graph import RoutingGraph, check_weight
+from gis_registry.network.model import Network, NetworkConfig, load_network
+from gis_registry.network.restrictions import Restrictions, closed_edges
+
+
+class Unreachable(NotFound):
+    """No route joins the two endpoints (on the network as restricted)."""
+
+
+# Names, owners and the latest inspection of the roads and bridges of a route, in one round
+# trip; the latest inspections by one DISTINCT ON over the few inspections of those ids (much
+# cheaper than a LATERAL sub-query per road on a long route).
+_DETAILS = text(
+    """
+    WITH road_latest AS (
+        SELECT DISTINCT ON (road_id) road_id, condition_score, condition_scale, inspected_on
+        FROM inspections WHERE road_id = ANY(CAST(:roads AS int[]))
+        ORDER BY road_id, inspected_on DESC, id DESC
+    ), bridge_latest AS (
+        SELECT DISTINCT ON (bridge_id) bridge_id, condition_score, condition_scale, inspected_on
+        FROM inspections WHERE bridge_id = ANY(CAST(:bridges AS int[]))
+        ORDER BY bridge_id, inspected_on DESC, id DESC
+    )
+    SELECT 'road' AS kind, r.id, r.code, r.name_th, r.name_en, r.road_class, r.surface,
+           r.owner_agency, lb.code AS lgo_code, lb.name_th AS lgo_name_th,
+           lb.name_en AS lgo_name_en, NULL AS structure_type, NULL::float8 AS length_m,
+           i.condition_score, i.condition_scale, i.inspected_on
+    FROM roads r
+    LEFT JOIN local_bodies lb ON lb.id = r.owner_local_body_id
+    LEFT JOIN road_latest i ON i.road_id = r.id
+    WHERE r.id = ANY(CAST(:roads AS int[]))
+    UNION ALL
+    SELECT 'bridge', b.id, NULL, b.name_th, b.name_en, NULL, NULL, NULL, NULL, NULL, NULL,
+           b.structure_type, b.length_m, i.condition_score, i.condition_scale, i.inspected_on
+    FROM bridges b LEFT JOIN bridge_latest i ON i.bridge_id = b.id
+    WHERE b.id = ANY(CAST(:bridges AS int[]))
+    """
+)
+
+
+def _condition(row) -> dict | None:
+    if row.condition_score is None:
+        return None
+    return {
+        "score": float(row.condition_score),
+        "scale": row.condition_scale,
+        "inspected_on": row.inspected_on.isoformat(),
+    }
+
+
+@dataclass
+class Route:
+    """A route: totals, GeoJSON geometry, the road segments driven and the bridges crossed."""
+
+    origin: dict
+    destination: dict
+    by: str
+    length_m: float
+    time_s: float
+    geometry: dict
+    segments: list[dict]
+    bridges: list[dict]
+    restrictions: dict = field(default_factory=dict)
+    edges: list[int] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "origin": self.origin,
+            "destination": self.destination,
+            "by": self.by,
+            "length_m": self.length_m,
+            "time_s": self.time_s,
+            "geometry": self.geometry,
+            "segments": self.segments,
+            "bridges": self.bridges,
+            "restrictions": self.restrictions,
+        }
+
+
+def _network(conn: Connection, network: Network | None, config: NetworkConfig | None) -> Network:
+    return network if network is not None else load_network(conn, config=config)
+
+
+def route(
+    conn: Connection,
+    origin,
+    destination,
+    *,
+    by: str = "time",
+    restrictions: Restrictions | None = None,
+    network: Network | None = None,
+    config: NetworkConfig | None = None,
+) -> Route:
+    """The fastest (or shortest) route between two endpoints.
+
+    Parameters
+    ----------
+    conn
+        Connection to the registry.
+    origin, destination
+        An LGO code (``local_bodies.code``), ``village:ID`` or an int village id,
+        ``district:CODE``, a DOPA village code, or coordinates as ``"lon,lat"`` / ``(lon, lat)``.
+    by
+        ``"time"`` (fastest) or ``"distance"`` (shortest).
+    restrictions
+        Closures, vehicle weight, all-weather only.
+    network, config
+        A network already loaded, or the configuration to load one with.
+
+    Returns
+    -------
+    Route
+        ``length_m`` and ``time_s`` are on-network totals (attachment distances are reported
+        with the endpoints, not added).
+
+    Raises
+    ------
+    NotFound
+        Unknown endpoint; :class:`Unreachable` when no route exists.
+    """
+    net = _network(conn, network, config)
+    a = resolve_endpoint(net.places, net.topo.node_xy, origin)
+    b = resolve_endpoint(net.places, net.topo.node_xy, destination)
+    check_weight(by)
+    closed = closed_edges(conn, net, restrictions)
+    if closed is None and by == "time":
+        cost, _, arcs = net.hierarchy("time").query(a.node, b.node)
+        if not np.isfinite(cost):
+            raise Unreachable(f"no route from {a.label} to {b.label} on the network")
+        states = net.hierarchy_states["time"][arcs].tolist()
+    else:
+        # Closures change costs, which a precomputed hierarchy cannot follow, and shortest
+        # routes are rarer than fastest ones (not worth a second hierarchy): plain Dijkstra, on
+        # the core (degree-2 chains contracted) when both ends are places.
+        graph = net.core if a.place >= 0 and b.place >= 0 else net.full
+        states = _shortest_states(graph, a, b, by, graph.arc_mask(closed))
+    return _describe(conn, net, a, b, by, states, restrictions)
+
+
+def _shortest_states(graph: RoutingGraph, a: Anchor, b: Anchor, by: str, mask) -> list[int]:
+    s, t = int(graph.index_of[a.node]), int(graph.index_of[b.node])
+    if s == t:
+        return []
+    dist, pred = graph.shortest(s, by, mask)
+    if not np.isfinite(dist[t]):
+        raise Unreachable(f"no route from {a.label} to {b.label} on the network as restricted")
+    nodes = [t]
+    while nodes[-1] != s:
+        nodes.append(int(pred[nodes[-1]]))
+    return graph.states(graph.path_arcs(np.array(nodes[::-1]), by, mask))
+
+
+def _describe(conn, net: Network, a: Anchor, b: Anchor, by: str, states, restrictions) -> Route:
+    states = np.asarray(states, dtype=np.int64)
+    edges = states // 2
+    forward = states % 2 == 0
+    topo, roads = net.topo, net.roads
+    lengths, times = topo.length_m[edges], net.time_s[edges]
+    road_ids = roads.ids[topo.road[edges]]
+    coords = [
+        roads.lonlat[topo.v0[e] : topo.v1[e] + 1][:: 1 if f else -1]
+        for e, f in zip(edges, forward, strict=True)
+    ]
+    if coords:
+        line = np.concatenate(coords)
+        keep = np.r_[True, np.any(line[1:] != line[:-1], axis=1)]
+        line = line[keep]
+    else:
+        line = np.array([a.lonlat, b.lonlat])
+    segments, bridges = _details(conn, net, edges, road_ids, lengths, times)
+    return Route(
+        origin=a.to_dict(net.places),
+        destination=b.to_dict(net.places),
+        by=by,
+        length_m=float(lengths.sum()),
+        time_s=float(times.sum()),
+        geometry={"type": "LineString", "coordinates": np.round(line, 7).tolist()},
+        segments=segments,
+        bridges=bridges,
+        restrictions=(restrictions or Restrictions()).to_dict(),
+        edges=edges.tolist(),
+    )
+
+
+def _details(conn, net: Network, edges, road_ids, lengths, times) -> tuple[list, list]:
+    """The route's segments (consecutive edges of one road are one segment) and bridges."""
+    if len(road_ids) == 0:
+        return [], []
+    starts = np.flatnonzero(np.r_[True, road_ids[1:] != road_ids[:-1]])
+    seg_len = np.add.reduceat(lengths, starts).tolist()
+    seg_time = np.add.reduceat(times, starts).tolist()
+    ids = road_ids[starts].tolist()
+    b = net.bridge_edge
+    on_path = np.flatnonzero(np.isin(b, edges) & (b >= 0))
+    position = {int(e): i for i, e in enumerate(edges.tolist())}
+    on_path = sorted(on_path.tolist(), key=lambda i: position[int(b[i])])
+    bridge_ids = [int(net.bridges.ids[i]) for i in on_path]
+    rows = conn.execute(_DETAILS, {"roads": sorted(set(ids)), "bridges": bridge_ids}).all()
+    road = {r.id: r for r in rows if r.kind == "road"}
+    bridge = {r.id: r for r in rows if r.kind == "bridge"}
+    segments = []
+    for rid, length, time_s in zip(ids, seg_len, seg_time, strict=True):
+        r = road[rid]
+        if r.lgo_code is not None:
+            owner = {
+                "kind": "local_body",
+                "code": r.lgo_code,
+                "name_th": r.lgo_name_th,
+                "name_en": r.lgo_name_en,
+            }
+        elif r.owner_agency is not None:
+            owner = {"kind": "agency", "code": r.owner_agency}
+        else:
+            owner = None
+        segments.append(
+            {
+                "road_id": rid,
+                "code": r.code,
+                "name_th": r.name_th,
+                "name_en": r.name_en,
+                "road_class": r.road_class,
+                "surface": r.surface,
+                "owner": owner,
+                "length_m": length,
+                "time_s": time_s,
+                "condition": _condition(r),
+            }
+        )
+    crossed = []
+    for i, bid in zip(on_path, bridge_ids, strict=True):
+        r = bridge[bid]
+        limit = net.bridges.load_limit_t[i]
+        crossed.append(
+            {
+                "bridge_id": bid,
+                "name_th": r.name_th,
+                "name_en": r.name_en,
+                "road_id": int(net.bridges.road_id[i]),
+                "structure_type": r.structure_type,
+                "length_m": float(r.length_m),
+                "load_limit_t": None if np.isnan(limit) else float(limit),
+                "condition": _condition(r),
+            }
+        )
+    return segments, crossed
+
+
+# -- matrix -----------------------------------------------------------------------------------
+@dataclass
+class Matrix:
+    """Travel time and distance among LGO offices, and reachability from the PAO office.
+
+    ``time_s[i][j]`` is the time of the fastest route from ``codes[i]`` to ``codes[j]`` and
+    ``length_m[i][j]`` that route's length (None when unreachable).
+    """
+
+    codes: list[str]
+    names_th: list[str]
+    time_s: list[list[float | None]]
+    length_m: list[list[float | None]]
+    pao_code: str | None
+    from_pao_s: dict[str, float | None]
+    unreachable_from_pao: list[str]
+    restrictions: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "codes": self.codes,
+            "names_th": self.names_th,
+            "time_s": self.time_s,
+            "length_m": self.length_m,
+            "pao_code": self.pao_code,
+            "from_pao_s": self.from_pao_s,
+            "unreachable_from_pao": self.unreachable_from_pao,
+            "restrictions": self.restrictions,
+        }
+
+
+def _cell(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def matrix(
+    conn: Connection,
+    *,
+    codes: list[str] | None = None,
+    restrictions: Restrictions | None = None,
+    network: Network | None = None,
+    config: NetworkConfig | None = None,
+    chunk: int = 16,
+) -> Matrix:
+    """Fastest-route time and length among LGO offices (all of them, or ``codes``).
+
+    Parameters
+    ----------
+    codes
+        LGO codes; default every local body (the PAO included).
+    chunk
+        Sources per Dijkstra call (memory grows with chunk x nodes of the core graph).
+
+    Raises
+    ------
+    NotFound
+        For an unknown LGO code.
+    """
+    net = _network(conn, network, config)
+    places = net.places
+    lgo_rows = places.rows_of("lgo")
+    if codes is None:
+        rows = lgo_rows
+    else:
+        rows = np.array([resolve_endpoint(places, net.topo.node_xy, c).place for c in codes])
+        bad = [c for c, r in zip(codes, rows, strict=True) if r < 0 or places.kind[r] != "lgo"]
+        if bad:
+            raise NotFound(f"not an LGO code: {', '.join(map(str, bad))}")
+    rows = np.asarray(rows, dtype=np.int64)
+    rows = rows[places.node[rows] >= 0]
+    closed = closed_edges(conn, net, restrictions)
+    pao = places.pao
+    reach = lgo_rows[places.node[lgo_rows] >= 0]
+    if closed is None:
+        h = net.hierarchy("time")
+        time_m, len_m = h.many_to_many(places.node[rows], places.node[rows])
+        if pao >= 0 and places.node[pao] >= 0:
+            from_pao_s, _ = h.many_to_many([places.node[pao]], places.node[reach])
+    else:
+        time_m, len_m = _matrix_dijkstra(
+            net.core, net.core.arc_mask(closed), places.node[rows], chunk
+        )
+        if pao >= 0 and places.node[pao] >= 0:
+            from_pao_s, _ = _matrix_dijkstra(
+                net.core,
+                net.core.arc_mask(closed),
+                places.node[[pao]],
+                chunk,
+                targets=places.node[reach],
+            )
+    from_pao: dict[str, float | None] = {}
+    if pao >= 0 and places.node[pao] >= 0:
+        from_pao = {places.key[r]: _cell(x) for r, x in zip(reach, from_pao_s[0], strict=True)}
+    return Matrix(
+        codes=[places.key[r] for r in rows],
+        names_th=[places.name_th[r] for r in rows],
+        time_s=[[_cell(x) for x in row] for row in time_m],
+        length_m=[[_cell(x) for x in row] for row in len_m],
+        pao_code=places.key[pao] if pao >= 0 else None,
+        from_pao_s=from_pao,
+        unreachable_from_pao=[k for k, v in from_pao.items() if v is None],
+        restrictions=(restrictions or Restrictions()).to_dict(),
+    )
+
+
+def _matrix_dijkstra(graph: RoutingGraph, mask, sources, chunk: int, targets=None):
+    """Time and fastest-route length between topology nodes, by Dijkstra on ``graph``."""
+    src = graph.index_of[np.asarray(sources)]
+    dst = src if targets is None else graph.index_of[np.asarray(targets)]
+    time_m = np.full((len(src), len(dst)), np.inf)
+    len_m = np.full_like(time_m, np.inf)
+    arc_len = _pair_lengths(graph, mask)
+    for lo in range(0, len(src), chunk):
+        dist, pred = graph.shortest(src[lo : lo + chunk], "time", mask)
+        time_m[lo : lo + chunk] = dist[:, dst]
+        for k, s in enumerate(src[lo : lo + chunk]):
+            len_m[lo + k] = _tree_lengths(pred[k], arc_len, s)[dst]
+    return time_m, len_m
+
+
+def _pair_lengths(graph: RoutingGraph, mask) -> tuple[np.ndarray, np.ndarray]:
+    """For each (tail, head) pair with an open arc: key and length of its fastest arc."""
+    open_arcs = np.arange(len(graph.tail)) if mask is None else np.flatnonzero(mask)
+    key = graph.tail[open_arcs] * graph.n + graph.head[open_arcs]
+    order = np.lexsort((graph.time_s[open_arcs], key))
+    key, arcs = key[order], open_arcs[order]
+    first = np.r_[True, key[1:] != key[:-1]]
+    return key[first], graph.length_m[arcs[first]]
+
+
+def _tree_lengths(pred: np.ndarray, arc_len, source: int) -> np.ndarray:
+    """Length along the shortest-path tree ``pred`` from ``source`` to every node."""
+    keys, lengths = arc_len
+    n = len(pred)
+    child = np.flatnonzero(pred >= 0)
+    w = lengths[np.searchsorted(keys, pred[child].astype(np.int64) * n + child)]
+    tree = sparse.csr_matrix((w, (pred[child], child)), shape=(n, n))
+    return csgraph.dijkstra(tree, directed=True, indices=source)
