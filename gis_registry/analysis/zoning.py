@@ -1,0 +1,158 @@
+"""Zoning: which comprehensive-plan zone lies at a point or under a parcel, and zone areas.
+
+Plans expire: every analysis uses the plans in force on a date (``on``, default today). A plan
+is in force from its ``effective_date`` (inclusive) until its ``expiry_date`` (exclusive;
+none = still in force). Shares and areas are measured in EPSG:32647 like ``area_m2``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from gis_registry.analysis._frames import check_choice, frame
+from gis_registry.errors import ValidationError
+
+AREA_GROUPS = ("plan", "local_body")
+IN_FORCE = "p.effective_date <= :on AND (p.expiry_date IS NULL OR p.expiry_date > :on)"
+_ZONE_COLUMNS = """
+    z.id AS zone_id, z.plan_id, p.name_th AS plan_th, p.name_en AS plan_en,
+    p.effective_date, p.expiry_date, z.land_use_code, z.category,
+    c.name_th AS category_th, c.name_en AS category_en, c.colour_name
+"""
+_ZONE_JOINS = """
+    FROM zoning_zones z
+    JOIN zoning_plans p ON p.id = z.plan_id
+    JOIN zoning_categories c ON c.key = z.category
+"""
+
+_PLANS_SQL = f"""
+SELECT p.id AS plan_id, p.name_th, p.name_en, p.effective_date, p.expiry_date
+FROM zoning_plans p WHERE {IN_FORCE} ORDER BY p.effective_date, p.id
+"""
+_AT_SQL = f"""
+SELECT {_ZONE_COLUMNS}
+{_ZONE_JOINS}
+WHERE ST_Intersects(z.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) AND {IN_FORCE}
+ORDER BY p.effective_date DESC, z.id
+"""
+# A point counts as a share of 1 per zone, a line by length, a polygon by area.
+_MEASURE = """CASE ST_Dimension({g}) WHEN 2 THEN ST_Area(ST_Transform({g}, 32647))
+                    WHEN 1 THEN ST_Length(ST_Transform({g}, 32647)) ELSE 1 END"""
+_PIECE = "ST_CollectionExtract(ST_Intersection(z.geom, parcel.g), ST_Dimension(parcel.g) + 1)"
+_PARCEL_SQL = f"""
+WITH parcel AS (SELECT ST_GeomFromText(:wkt, 4326) AS g),
+pieces AS (
+    SELECT {_ZONE_COLUMNS},
+           {_MEASURE.format(g=_PIECE)} AS measure,
+           {_MEASURE.format(g="parcel.g")} AS parcel_measure
+    {_ZONE_JOINS}
+    CROSS JOIN parcel
+    WHERE ST_Intersects(z.geom, parcel.g) AND {IN_FORCE}
+)
+SELECT *, measure / nullif(parcel_measure, 0) AS share FROM pieces
+ORDER BY share DESC, zone_id
+"""
+_PARCEL_MEASURE_SQL = "SELECT " + _MEASURE.format(g="ST_GeomFromText(:wkt, 4326)")
+_AREAS_BY_PLAN_SQL = f"""
+SELECT p.id AS plan_id, p.name_th AS plan_th, p.name_en AS plan_en, z.category,
+       c.name_th AS category_th, c.name_en AS category_en,
+       count(*) AS zones, sum(z.area_m2) / 1e6 AS area_km2
+{_ZONE_JOINS}
+WHERE {IN_FORCE}
+GROUP BY p.id, z.category, c.key
+ORDER BY p.id, c.sort_order, z.category
+"""
+_CLIPPED = """CASE WHEN ST_CoveredBy(z.geom, lb.boundary) THEN z.area_m2
+    ELSE ST_Area(ST_Transform(ST_Intersection(z.geom, lb.boundary), 32647)) END"""
+_AREAS_BY_LGO_SQL = f"""
+SELECT lb.id AS local_body_id, lb.name_th AS local_body_th, lb.name_en AS local_body_en,
+       z.category, c.name_th AS category_th, c.name_en AS category_en,
+       sum({_CLIPPED}) / 1e6 AS area_km2
+{_ZONE_JOINS}
+JOIN local_bodies lb ON lb.kind <> 'pao' AND ST_Intersects(z.geom, lb.boundary)
+WHERE {IN_FORCE}
+GROUP BY lb.id, z.category, c.key
+HAVING sum({_CLIPPED}) > 0
+ORDER BY lb.id, c.sort_order, z.category
+"""
+
+
+def _on(on: date | None) -> date:
+    return on if on is not None else date.today()
+
+
+def plans_in_force(conn: Connection, *, on: date | None = None) -> pd.DataFrame:
+    """The comprehensive plans in force on ``on`` (default today)."""
+    return frame(conn, _PLANS_SQL, {"on": _on(on)})
+
+
+def zone_at(conn: Connection, lon: float, lat: float, *, on: date | None = None) -> pd.DataFrame:
+    """The zones (of plans in force on ``on``) at a lon/lat point; empty when unzoned."""
+    if not (-180 <= float(lon) <= 180 and -90 <= float(lat) <= 90):
+        raise ValidationError("zoning", [(None, "lon/lat", "expected lon/lat in EPSG:4326")])
+    return frame(conn, _AT_SQL, {"lon": float(lon), "lat": float(lat), "on": _on(on)})
+
+
+def check_geometry(geom, *, layer: str = "zoning"):
+    """A valid, non-empty shapely geometry in lon/lat, or :class:`ValidationError`."""
+    import shapely
+
+    if isinstance(geom, str):
+        try:
+            geom = shapely.from_wkt(geom)
+        except shapely.errors.GEOSException as exc:
+            raise ValidationError(layer, [(None, "geometry", f"not WKT: {exc}")]) from None
+    if not isinstance(geom, shapely.Geometry) or geom.is_empty:
+        raise ValidationError(layer, [(None, "geometry", "a non-empty geometry is needed")])
+    if not geom.is_valid:
+        raise ValidationError(
+            layer, [(None, "geometry", f"invalid geometry: {shapely.is_valid_reason(geom)}")]
+        )
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise ValidationError(layer, [(None, "geometry", "coordinates must be lon/lat")])
+    return geom
+
+
+def parcel_zones(conn: Connection, parcel, *, on: date | None = None) -> pd.DataFrame:
+    """The zones a parcel touches with the ``share`` of the parcel in each (by area for a
+    polygon, length for a line), plus an ``unzoned`` row for the share outside every plan in
+    force. ``parcel`` is a shapely geometry or WKT in EPSG:4326."""
+    import shapely
+
+    geom = check_geometry(parcel)
+    params = {"wkt": geom.wkt, "on": _on(on)}
+    out = frame(conn, _PARCEL_SQL, params)
+    total = float(conn.execute(text(_PARCEL_MEASURE_SQL), params).scalar() or 0)
+    covered = float(out["share"].sum()) if len(out) else 0.0
+    if covered < 1 - 1e-6 and shapely.get_dimensions(geom) > 0:
+        rest = {c: None for c in out.columns}
+        rest.update(
+            category="unzoned",
+            category_en="outside every plan in force",
+            category_th="นอกเขตผังเมืองรวมที่มีผลบังคับใช้",
+            measure=total * (1 - covered),
+            parcel_measure=total,
+            share=1 - covered,
+        )
+        out = (
+            pd.concat([out, pd.DataFrame([rest])], ignore_index=True)
+            if len(out)
+            else (pd.DataFrame([rest]))
+        )
+    elif not len(out):
+        out = pd.DataFrame(
+            [{"category": "unzoned", "category_en": "outside every plan in force", "share": 1.0}]
+        )
+    return out
+
+
+def zoning_areas(conn: Connection, *, by: str = "plan", on: date | None = None) -> pd.DataFrame:
+    """Area (km²) of each DPT category per plan (``by='plan'``) or per LGO (clipped to its
+    boundary; the PAO is left out), for the plans in force on ``on``."""
+    check_choice(by, AREA_GROUPS, layer="zoning", field="by")
+    sql = _AREAS_BY_PLAN_SQL if by == "plan" else _AREAS_BY_LGO_SQL
+    return frame(conn, sql, {"on": _on(on)})
