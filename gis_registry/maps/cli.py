@@ -1,9 +1,208 @@
-"""CLI commands of gis_registry.maps (registered on the main `gis-registry` app)."""
+"""CLI commands of gis_registry.maps (registered on the main `gis-registry` app).
+
+``gis-registry map zoning | condition | water | route | critical | hazard ... -o FILE.html``;
+``gis-registry map all -o out/maps`` writes the demo set. Folium is imported inside commands.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+map_app = typer.Typer(
+    help="Maps as HTML that work offline (zoning, condition, water, route, critical, hazard).",
+    no_args_is_help=True,
+)
+
+Output = Annotated[Path, typer.Option("-o", "--output", help="HTML file to write")]
+Offline = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        help="one self-contained file: every script, stylesheet and image inlined",
+    ),
+]
+Assets = Annotated[
+    str,
+    typer.Option(
+        "--assets",
+        help="files: local copies beside the HTML (FILE_files/, default); inline: one "
+        "self-contained file (= --offline); cdn: folium's online links",
+    ),
+]
+Tiles = Annotated[
+    str | None,
+    typer.Option(
+        "--tiles",
+        help="basemap tile URL template; default none (or the setting GIS_REGISTRY_MAP_TILES_URL)",
+    ),
+]
+
+
+def _write(kind: str, output: Path, offline: bool, assets: str, **options: Any) -> None:
+    from gis_registry.cli import _engine, _fail
+    from gis_registry.errors import GisRegistryError
+    from gis_registry.maps.catalog import build_map
+    from gis_registry.maps.offline import AssetMode, save_map
+
+    try:
+        mode = AssetMode.INLINE if offline else AssetMode(assets)
+    except ValueError:
+        _fail(ValueError(f"--assets must be one of {', '.join(m.value for m in AssetMode)}"))
+        return
+    try:
+        with _engine().connect() as conn:
+            m = build_map(conn, kind, **options)
+            path = save_map(m, output, mode=mode)
+    except GisRegistryError as exc:
+        _fail(exc)
+        return
+    size = path.stat().st_size
+    typer.echo(f"{kind} map written to {path} ({size / 1e6:.2f} MB, assets: {mode.value})")
 
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the main app; keep heavy imports inside the commands."""
+    app.add_typer(map_app, name="map")
+
+
+@map_app.command()
+def zoning(
+    output: Output,
+    plan: Annotated[int | None, typer.Option(help="only this zoning plan (id)")] = None,
+    lgo: Annotated[
+        str | None, typer.Option(help="only zones meeting this LGO (id/code/name)")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="plans in force on YYYY-MM-DD (default: today)")
+    ] = None,
+    all_plans: Annotated[
+        bool, typer.Option("--all-plans", help="every plan, in force or not")
+    ] = False,
+    tolerance: Annotated[float | None, typer.Option(help="simplification in metres")] = None,
+    offline: Offline = False,
+    assets: Assets = "files",
+    tiles: Tiles = None,
+) -> None:
+    """Zoning: zones in DPT colours (hatched where DPT hatches), legend, popups, boundaries."""
+    _write(
+        "zoning",
+        output,
+        offline,
+        assets,
+        plan_id=plan,
+        local_body=lgo,
+        in_force_on=date.fromisoformat(as_of) if as_of else None,
+        all_plans=all_plans,
+        tolerance_m=tolerance,
+        tiles=tiles,
+    )
+
+
+@map_app.command()
+def condition(
+    output: Output,
+    lgo: Annotated[str | None, typer.Option(help="only roads meeting this LGO")] = None,
+    road_class: Annotated[list[str] | None, typer.Option("--class", help="road class(es)")] = None,
+    offline: Offline = False,
+    assets: Assets = "files",
+    tiles: Tiles = None,
+) -> None:
+    """Road condition: segments by condition class and road class, bridges by condition."""
+    _write(
+        "condition", output, offline, assets, local_body=lgo, road_classes=road_class, tiles=tiles
+    )
+
+
+@map_app.command()
+def water(
+    output: Output,
+    distance: Annotated[float, typer.Option(help="coverage radius in metres")] = 2000.0,
+    sites: Annotated[int, typer.Option(help="new sites to choose (0: none)")] = 5,
+    offline: Offline = False,
+    assets: Assets = "files",
+    tiles: Tiles = None,
+) -> None:
+    """Water coverage: sources by kind, covered/uncovered villages, proposed new sites."""
+    _write("water", output, offline, assets, distance_m=distance, new_sites=sites, tiles=tiles)
+
+
+@map_app.command()
+def route(
+    output: Output,
+    origin: Annotated[str, typer.Option("--from", help="LGO code (or village:ID, lon,lat)")],
+    destination: Annotated[str, typer.Option("--to", help="LGO code (or village:ID, lon,lat)")],
+    close_bridge: Annotated[list[int] | None, typer.Option(help="closed bridge id(s)")] = None,
+    close_road: Annotated[list[int] | None, typer.Option(help="closed road id(s)")] = None,
+    hazard: Annotated[
+        list[int] | None, typer.Option(help="hazard area id(s) closing roads")
+    ] = None,
+    by: Annotated[str, typer.Option(help="time or distance")] = "time",
+    offline: Offline = False,
+    assets: Assets = "files",
+    tiles: Tiles = None,
+) -> None:
+    """Route between two LGOs with its bridges, closures, places cut off and the detour."""
+    _write(
+        "route",
+        output,
+        offline,
+        assets,
+        origin=origin,
+        destination=destination,
+        closed_bridges=close_bridge or [],
+        closed_roads=close_road or [],
+        hazard_ids=hazard or [],
+        by=by,
+        tiles=tiles,
+    )
+
+
+@map_app.command()
+def critical(
+    output: Output,
+    top: Annotated[int, typer.Option(help="how many of the worst items to draw")] = 50,
+    offline: Offline = False,
+    assets: Assets = "files",
+    tiles: Tiles = None,
+) -> None:
+    """Criticality: bridges and roads whose closure cuts places off from the PAO office."""
+    _write("critical", output, offline, assets, top=top, tiles=tiles)
+
+
+@map_app.command()
+def hazard(
+    output: Output,
+    kind: Annotated[list[str] | None, typer.Option(help="flood (default) and/or landslide")] = None,
+    offline: Offline = False,
+    assets: Assets = "files",
+    tiles: Tiles = None,
+) -> None:
+    """Hazards: flood-prone areas over roads; exposed roads, bridges and villages."""
+    _write("hazard", output, offline, assets, hazard_types=kind, tiles=tiles)
+
+
+@map_app.command("all")
+def all_maps(
+    output: Annotated[Path, typer.Option("-o", "--output", help="folder")] = Path("out/maps"),
+    offline: Offline = False,
+) -> None:
+    """Write the demo set of maps (offline) and an index into a folder; print where."""
+    from gis_registry.cli import _engine, _fail
+    from gis_registry.errors import GisRegistryError
+    from gis_registry.maps.catalog import write_demo_maps
+
+    try:
+        with _engine().connect() as conn:
+            written = write_demo_maps(conn, output, mode="inline" if offline else "files")
+    except GisRegistryError as exc:
+        _fail(exc)
+        return
+    for name, path in written.paths.items():
+        typer.echo(f"{name:>10}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    for name, why in written.skipped.items():
+        typer.echo(f"{name:>10}: left out ({why})")
+    typer.echo(f"maps written to {output.resolve()} (open {output.resolve() / 'index.html'})")

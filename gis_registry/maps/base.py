@@ -1,0 +1,364 @@
+"""What every map shares: the empty map (no basemap unless configured), Thai fonts, the legend
+box, SVG hatch patterns, geometry simplified to the map's scale, bilingual popups.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import folium
+from branca.element import Element, MacroElement
+from jinja2 import Template
+from sqlalchemy import Connection, text
+
+from gis_registry.fiscal import format_thai_date
+from gis_registry.maps.settings import MapSettings
+
+THAI_FONTS = "'Noto Sans Thai', 'TH Sarabun New', 'Loma', 'Garuda', 'Sarabun', sans-serif"
+MAP_WIDTH_PX = 1000  # the width a map is simplified for (a laptop screen in a meeting room)
+DETAIL_ZOOM_STEPS = 3  # keep detail for zooming in this many levels past the whole extent
+METRES_PER_PIXEL_Z0 = 156_543.03 * math.cos(math.radians(18.3))  # at Lampang's latitude
+
+Bounds = tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
+
+_PAGE_CSS = """
+<link rel="icon" href="data:,">
+<style>
+  html, body, .leaflet-container, .leaflet-popup-content, .leaflet-control-layers,
+  .gis-legend { font-family: FONTS; }
+  .leaflet-container { background: #ffffff !important; }
+  .gis-title { position: absolute; top: 10px; left: 56px; z-index: 1000;
+    background: rgba(255,255,255,.92); padding: 4px 10px; border-radius: 4px;
+    box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 15px; }
+  .gis-title small { display: block; color: #555; font-size: 12px; }
+  .gis-legend { position: absolute; bottom: 18px; right: 10px; z-index: 1000; max-height: 60%;
+    overflow-y: auto; background: rgba(255,255,255,.95); padding: 6px 10px; border-radius: 4px;
+    box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px; line-height: 1.35; }
+  .gis-legend h4 { margin: 2px 0 4px; font-size: 13px; }
+  .gis-legend table { border-collapse: collapse; }
+  .gis-legend td { padding: 1px 4px; vertical-align: middle; }
+  .gis-legend .sw { display: inline-block; width: 22px; height: 14px; border: 2px solid #333; }
+  .gis-legend .ln { display: inline-block; width: 24px; height: 0; border-top: 4px solid #333;
+    vertical-align: middle; }
+  .gis-legend .pt { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
+    border: 1px solid #333; }
+  .gis-legend .code { font-weight: bold; white-space: nowrap; }
+  .gis-popup th { text-align: left; padding-right: 8px; color: #444; font-weight: 600;
+    vertical-align: top; white-space: nowrap; }
+  .gis-popup td { vertical-align: top; }
+  .gis-label { background: transparent; border: 0; box-shadow: none; font-weight: bold;
+    color: #222; text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
+</style>
+""".replace("FONTS", THAI_FONTS)
+
+
+class MapHandle(MacroElement):
+    """Fits the map to its bounds without animation (a screenshot or a printout never catches
+    it half-zoomed), exposes it as ``window.gisMap`` and sets ``window.gisMapReady``."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {%- if this.bounds %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds }},
+            {animate: false, paddingTopLeft: [20, 60], paddingBottomRight: [20, 20]});
+        {%- endif %}
+        window.gisMap = {{ this._parent.get_name() }};
+        window.gisMapReady = true;
+        {% endmacro %}"""
+    )
+
+    def __init__(self, bounds: Bounds | None = None):
+        super().__init__()
+        self._name = "MapHandle"
+        self.bounds = (
+            json.dumps([[bounds[1], bounds[0]], [bounds[3], bounds[2]]]) if bounds else None
+        )
+
+
+class HatchPatterns(MacroElement):
+    """SVG ``<pattern>`` definitions; a path whose ``fillColor`` is ``url(#id)`` is hatched.
+
+    Leaflet's SVG renderer writes ``fillColor`` into the ``fill`` attribute, and ``url(#id)``
+    resolves anywhere in the HTML document, so one hidden (zero-size, not display:none, which
+    would disable the patterns) ``<svg>`` serves every layer.
+    """
+
+    _template = Template(
+        """{% macro html(this, kwargs) %}
+<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>
+{%- for p in this.patterns %}
+<pattern id="{{ p.id }}" patternUnits="userSpaceOnUse" width="{{ p.spacing }}"
+ height="{{ p.spacing }}" patternTransform="rotate(45)">
+<rect width="{{ p.spacing }}" height="{{ p.spacing }}" fill="{{ p.background }}"/>
+<line x1="0" y1="0" x2="0" y2="{{ p.spacing }}" stroke="{{ p.colour }}"
+ stroke-width="{{ p.width }}"/></pattern>
+{%- endfor %}
+</defs></svg>
+{% endmacro %}"""
+    )
+
+    def __init__(self, patterns: Sequence[dict[str, Any]]):
+        super().__init__()
+        self._name = "HatchPatterns"
+        self.patterns = list(patterns)
+
+
+class Legend(MacroElement):
+    """A legend box (class ``gis-legend``, id ``gis-legend``) in the map's corner."""
+
+    _template = Template(
+        """{% macro html(this, kwargs) %}
+<div class="gis-legend" id="gis-legend">{{ this.body }}</div>
+{% endmacro %}"""
+    )
+
+    def __init__(self, body: str):
+        super().__init__()
+        self._name = "Legend"
+        self.body = body
+
+
+class Title(MacroElement):
+    _template = Template(
+        """{% macro html(this, kwargs) %}
+<div class="gis-title" id="gis-title">{{ this.body }}</div>
+{% endmacro %}"""
+    )
+
+    def __init__(self, title_th: str, title_en: str, subtitle: str = ""):
+        super().__init__()
+        self._name = "Title"
+        sub = f"<small>{html.escape(subtitle)}</small>" if subtitle else ""
+        self.body = f"{html.escape(title_th)} · {html.escape(title_en)}{sub}"
+
+
+@dataclass(frozen=True)
+class LegendRow:
+    swatch: str  # HTML of the symbol
+    label_th: str
+    label_en: str
+    code: str = ""
+
+
+def legend_html(title_th: str, title_en: str, rows: Iterable[LegendRow]) -> str:
+    lines = [f"<h4>{html.escape(title_th)} / {html.escape(title_en)}</h4><table>"]
+    for row in rows:
+        code = f'<td class="code">{html.escape(row.code)}</td>' if row.code else "<td></td>"
+        lines.append(
+            f"<tr><td>{row.swatch}</td>{code}<td>{html.escape(row.label_th)}"
+            f"<br><span style='color:#555'>{html.escape(row.label_en)}</span></td></tr>"
+        )
+    lines.append("</table>")
+    return "".join(lines)
+
+
+def swatch(fill: str, stroke: str, *, hatch: str | None = None) -> str:
+    background = fill
+    if hatch:
+        background = f"repeating-linear-gradient(45deg, {hatch} 0 2px, {fill} 2px 6px)"
+    return f'<span class="sw" style="background:{background};border-color:{stroke}"></span>'
+
+
+def line_swatch(colour: str, width: float = 4, dash: bool = False) -> str:
+    style = "dashed" if dash else "solid"
+    return f'<span class="ln" style="border-top:{width}px {style} {colour}"></span>'
+
+
+def point_swatch(colour: str, size: int = 12) -> str:
+    return f'<span class="pt" style="background:{colour};width:{size}px;height:{size}px"></span>'
+
+
+def new_map(
+    bounds: Bounds | None,
+    *,
+    title_th: str,
+    title_en: str,
+    subtitle: str = "",
+    tiles: str | None = None,
+    attribution: str | None = None,
+    settings: MapSettings | None = None,
+) -> folium.Map:
+    """An empty map fitted to ``bounds``; a basemap only when one is given or configured
+    (``GIS_REGISTRY_MAP_TILES_URL``): with none the page needs no network at all."""
+    settings = settings or MapSettings()
+    tiles = tiles or settings.tiles_url
+    m = folium.Map(
+        location=[18.3, 99.5] if bounds is None else _centre(bounds),
+        zoom_start=9,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,  # SVG: hatch patterns need it
+    )
+    if tiles:
+        folium.TileLayer(
+            tiles=tiles,
+            attr=attribution or settings.tiles_attribution or "basemap",
+            name="basemap / แผนที่ฐาน",
+            overlay=False,
+        ).add_to(m)
+    m.get_root().header.add_child(Element(_PAGE_CSS), name="gis_css")
+    m.add_child(Title(title_th, title_en, subtitle))
+    m.add_child(MapHandle(bounds))
+    return m
+
+
+def _centre(bounds: Bounds) -> list[float]:
+    return [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
+
+
+def tolerance_for(bounds: Bounds | None, *, width_px: int = MAP_WIDTH_PX) -> float:
+    """Simplification tolerance in metres for a map showing ``bounds`` on ``width_px`` pixels,
+    keeping detail for ``DETAIL_ZOOM_STEPS`` zoom levels in (half a pixel at that zoom)."""
+    if bounds is None:
+        return 5.0
+    width_deg = max(bounds[2] - bounds[0], (bounds[3] - bounds[1]) * 1.05, 1e-4)
+    zoom = math.floor(math.log2(width_px * 360 / (256 * width_deg)))
+    metres_per_px = METRES_PER_PIXEL_Z0 / 2 ** (zoom + DETAIL_ZOOM_STEPS)
+    return round(max(metres_per_px / 2, 0.5), 2)
+
+
+def simplified_geojson_sql(column: str, tolerance_param: str = "tol", digits: int = 6) -> str:
+    """SQL expression: ``column`` simplified in UTM 47N by ``:tol`` metres, as GeoJSON text
+    with ``digits`` decimals (6 decimals = 0.1 m; enough for any map)."""
+    return (
+        f"ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology("
+        f"ST_Transform({column}, 32647), :{tolerance_param}), 4326), {digits})"
+    )
+
+
+def feature_collection(rows: Iterable[dict[str, Any]], *, geometry_key: str = "geometry") -> dict:
+    """GeoJSON FeatureCollection from rows holding GeoJSON text under ``geometry_key``."""
+    features = []
+    for index, row in enumerate(rows):
+        props = {k: _jsonable(v) for k, v in row.items() if k != geometry_key}
+        geometry = row[geometry_key]
+        features.append(
+            {
+                "type": "Feature",
+                "id": props.pop("id", index),
+                "properties": props,
+                "geometry": json.loads(geometry) if isinstance(geometry, str) else geometry,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "__float__") and not isinstance(value, (int, float, bool)):
+        return float(value)
+    return value
+
+
+def layer_bounds(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Bounds | None:
+    """Extent (lon/lat) of the geometries a query returns in a column named ``geom``."""
+    row = conn.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+            f"FROM (SELECT ST_Extent(geom) AS e FROM ({sql}) AS q) AS x"
+        ),
+        params or {},
+    ).one()
+    if row[0] is None:
+        return None
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def popup_table(rows: Sequence[tuple[str, Any]]) -> str:
+    """HTML of a two-column popup table; labels are bilingual 'ไทย / English'."""
+    cells = "".join(
+        f"<tr><th>{html.escape(label)}</th><td>{value}</td></tr>" for label, value in rows
+    )
+    return f'<table class="gis-popup">{cells}</table>'
+
+
+def esc(value: Any) -> str:
+    return "–" if value is None or value == "" else html.escape(str(value))
+
+
+def thai_date(day: date | None) -> str:
+    """'1 ตุลาคม 2569 (2026-10-01)': BE for readers, ISO for the record."""
+    if day is None:
+        return "–"
+    return f"{format_thai_date(day)} ({day.isoformat()})"
+
+
+def area_text(area_m2: float | None) -> str:
+    """Area in rai (1 rai = 1,600 m²), hectares and m²."""
+    if area_m2 is None:
+        return "–"
+    return f"{area_m2 / 1600:,.1f} ไร่ · {area_m2 / 10_000:,.2f} ha"
+
+
+def add_boundaries(
+    m: folium.Map,
+    conn: Connection,
+    *,
+    tolerance_m: float,
+    bounds: Bounds | None,
+    show_districts: bool = True,
+    show_local_bodies: bool = True,
+) -> None:
+    """District (dark grey, thick) and LGO (grey, dashed) boundaries as outline layers with
+    bilingual tooltips; the PAO's boundary (the whole province) is left out."""
+    envelope = (
+        "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
+        if bounds is not None
+        else "ST_MakeEnvelope(-180, -90, 180, 90, 4326)"
+    )
+    params: dict[str, Any] = {"tol": tolerance_m}
+    if bounds is not None:
+        params.update(minx=bounds[0], miny=bounds[1], maxx=bounds[2], maxy=bounds[3])
+    if show_local_bodies:
+        rows = conn.execute(
+            text(
+                "SELECT id, code, name_th, name_en, kind, "
+                f"{simplified_geojson_sql('boundary')} AS geometry FROM local_bodies "
+                f"WHERE kind <> 'pao' AND boundary && {envelope} ORDER BY id"
+            ),
+            params,
+        ).mappings()
+        data = feature_collection(rows)
+        if data["features"]:
+            folium.GeoJson(
+                data,
+                name="อปท. · Local government (LGO) boundaries",
+                style_function=lambda _f: {
+                    "color": "#555555",
+                    "weight": 1.5,
+                    "dashArray": "5 4",
+                    "fill": False,
+                },
+                tooltip=folium.GeoJsonTooltip(["name_th", "name_en"], labels=False),
+                smooth_factor=1.0,
+            ).add_to(m)
+    if show_districts:
+        rows = conn.execute(
+            text(
+                "SELECT code AS id, code, name_th, name_en, "
+                f"{simplified_geojson_sql('boundary')} AS geometry FROM districts "
+                f"WHERE boundary IS NOT NULL AND boundary && {envelope} ORDER BY code"
+            ),
+            params,
+        ).mappings()
+        data = feature_collection(rows)
+        if data["features"]:
+            folium.GeoJson(
+                data,
+                name="อำเภอ · District boundaries",
+                style_function=lambda _f: {"color": "#222222", "weight": 3, "fill": False},
+                tooltip=folium.GeoJsonTooltip(["code", "name_th", "name_en"], labels=False),
+            ).add_to(m)
+
+
+def finish(m: folium.Map, legend: str) -> folium.Map:
+    m.add_child(Legend(legend))
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m

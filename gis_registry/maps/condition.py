@@ -1,0 +1,331 @@
+"""The road condition map: segments coloured by condition class and wide by road class,
+bridges as circles coloured by their condition."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import folium
+from sqlalchemy import Connection, text
+
+from gis_registry.errors import NotFound
+from gis_registry.maps import labels as L
+from gis_registry.maps.base import (
+    LegendRow,
+    add_boundaries,
+    esc,
+    feature_collection,
+    finish,
+    layer_bounds,
+    legend_html,
+    line_swatch,
+    new_map,
+    point_swatch,
+    simplified_geojson_sql,
+    thai_date,
+    tolerance_for,
+)
+from gis_registry.maps.settings import MapSettings
+from gis_registry.maps.zoning import resolve_local_body
+
+OPEN_WORKS = ("planned", "approved", "in_progress")
+
+
+def _latest_inspections(asset: str) -> str:
+    # the newest inspection of each asset; ``asset`` is 'road_id' or 'bridge_id' (not user input)
+    condition = L.CONDITION_CLASS_SQL.format(scale="condition_scale", score="condition_score")
+    return (
+        f"SELECT DISTINCT ON ({asset}) {asset} AS asset_id, inspected_on, condition_score, "
+        f"condition_scale, {condition} "
+        f"AS condition FROM inspections WHERE {asset} IS NOT NULL "
+        f"ORDER BY {asset}, inspected_on DESC, id DESC"
+    )
+
+
+def planned_works(conn: Connection, asset: str) -> dict[int, str]:
+    """Open works (planned, approved, in progress) per road or bridge id, as popup text."""
+    rows = conn.execute(
+        text(
+            f"SELECT {asset} AS asset_id, treatment, description, fiscal_year, cost_thb, status "
+            f"FROM maintenance_works WHERE {asset} IS NOT NULL AND status = ANY(:open) "
+            "ORDER BY planned_start, id"
+        ),
+        {"open": list(OPEN_WORKS)},
+    ).mappings()
+    out: dict[int, list[str]] = {}
+    for r in rows:
+        line = (
+            f"{L.bilingual(L.TREATMENTS, r['treatment'])}, ปีงบ / FY {r['fiscal_year']}, "
+            f"{float(r['cost_thb']):,.0f} บาท/THB, {L.bilingual(L.WORK_STATUSES, r['status'])}"
+        )
+        if r["description"]:
+            line += f" — {r['description']}"
+        out.setdefault(r["asset_id"], []).append(html.escape(line))
+    return {k: "<br>".join(v) for k, v in out.items()}
+
+
+def inspection_text(row: dict[str, Any]) -> str:
+    if row.get("inspected_on") is None:
+        return "ยังไม่สำรวจ / not inspected"
+    cls = L.CONDITION_CLASSES[row["condition"]]
+    return (
+        f"{thai_date(row['inspected_on'])}: {float(row['condition_score']):g} "
+        f"({L.SCALES.get(row['condition_scale'], row['condition_scale'])}) — {cls[0]} / {cls[1]}"
+    )
+
+
+def _owner_sql(alias: str) -> str:
+    return f"COALESCE(lb.name_th || ' / ' || lb.name_en, {alias}.owner_agency) AS owner"
+
+
+def condition_map(
+    conn: Connection,
+    *,
+    local_body: int | str | None = None,
+    road_classes: list[str] | None = None,
+    tolerance_m: float | None = None,
+    vector_tiles: str | None = None,
+    details_url: str | None = None,
+    tiles: str | None = None,
+    settings: MapSettings | None = None,
+) -> folium.Map:
+    """Road condition map.
+
+    Parameters
+    ----------
+    conn : an open connection
+    local_body : only roads and bridges meeting this LGO's area (id, code or name)
+    road_classes : only these road classes (default all)
+    tolerance_m : simplification tolerance in metres (default: fitted to the extent)
+    vector_tiles : URL template of the roads' vector tiles (``/tiles/roads/{z}/{x}/{y}.mvt``
+        when served by the API): roads are drawn from the tiles and the page only carries each
+        road's style class, instead of every road's geometry and popup
+    details_url : with ``vector_tiles``, URL template (``{id}``) of :func:`road_details` as
+        JSON, fetched when a road is clicked
+    tiles : a basemap URL template (default: none, or the configured one)
+    settings : map settings
+
+    Returns
+    -------
+    folium.Map: road segments coloured by the class of their latest inspection (good, fair,
+    poor, very poor, not inspected) and as wide as their road class; bridges as circles
+    coloured the same way; popups with code, owner, surface, last inspection, planned works.
+    """
+    clauses = ["TRUE"]
+    params: dict[str, Any] = {}
+    subtitle = ""
+    if local_body is not None:
+        lgo = resolve_local_body(conn, local_body)
+        clauses.append("ST_Intersects(r.geom, (SELECT boundary FROM local_bodies WHERE id = :lgo))")
+        params["lgo"] = lgo["id"]
+        subtitle = f"{lgo['name_th']} · {lgo['name_en']}"
+    if road_classes:
+        clauses.append("r.road_class = ANY(:classes)")
+        params["classes"] = list(road_classes)
+    where = " AND ".join(clauses)
+    bounds = layer_bounds(conn, f"SELECT r.geom FROM roads r WHERE {where}", params)
+    tol = tolerance_m if tolerance_m is not None else tolerance_for(bounds)
+    m = new_map(
+        bounds,
+        title_th="สภาพทางและสะพาน",
+        title_en="Road and bridge condition",
+        subtitle=subtitle,
+        tiles=tiles,
+        settings=settings,
+    )
+    add_boundaries(
+        m, conn, tolerance_m=tol, bounds=bounds, show_local_bodies=local_body is not None
+    )
+
+    if vector_tiles:
+        _vector_roads(m, conn, where, params, vector_tiles, details_url)
+    else:
+        _geojson_roads(m, conn, where, {**params, "tol": tol})
+
+    bridge_works = planned_works(conn, "bridge_id")
+    brows = conn.execute(
+        text(
+            "SELECT b.id, b.name_th, b.name_en, b.structure_type, b.material, b.length_m, "
+            "b.spans, b.load_limit_t, r.code AS road_code, "
+            f"{_owner_sql('r')}, i.inspected_on, i.condition_score, i.condition_scale, "
+            "COALESCE(i.condition, 'unknown') AS condition, "
+            "ST_AsGeoJSON(b.geom, 6) AS geometry FROM bridges b JOIN roads r ON r.id = b.road_id "
+            "LEFT JOIN local_bodies lb ON lb.id = r.owner_local_body_id "
+            f"LEFT JOIN ({_latest_inspections('bridge_id')}) i ON i.asset_id = b.id "
+            f"WHERE {where} ORDER BY b.id"
+        ),
+        params,
+    ).mappings()
+    bridges = []
+    for b in brows:
+        bridges.append(
+            {
+                "id": b["id"],
+                "condition": b["condition"],
+                "name": esc(f"{b['name_th']} / {b['name_en']}"),
+                "code": esc(b["road_code"]),
+                "owner": esc(b["owner"]),
+                "structure": esc(
+                    f"{L.bilingual(L.BRIDGE_STRUCTURES, b['structure_type'])}, "
+                    f"{L.bilingual(L.BRIDGE_MATERIALS, b['material'])}"
+                ),
+                "size": f"{b['length_m']:g} m, {b['spans']} ช่วง/spans"
+                + (f", {b['load_limit_t']:g} t" if b["load_limit_t"] else ""),
+                "inspection": html.escape(inspection_text(b)),
+                "works": bridge_works.get(b["id"], "–"),
+                "geometry": b["geometry"],
+            }
+        )
+    bridge_aliases = {
+        "name": "สะพาน / Bridge",
+        "code": "บนทาง / On road",
+        "owner": "เจ้าของ / Owner",
+        "structure": "โครงสร้าง / Structure",
+        "size": "ขนาด / Size",
+        "inspection": "สำรวจล่าสุด / Last inspection",
+        "works": "งานที่วางแผน / Planned works",
+    }
+    if bridges:
+        folium.GeoJson(
+            feature_collection(bridges),
+            name="สะพาน · Bridges by condition",
+            marker=folium.CircleMarker(radius=7, weight=2, color="#000000", fill=True),
+            style_function=lambda f: {
+                "fillColor": L.CONDITION_CLASSES[f["properties"]["condition"]][2],
+                "fillOpacity": 1.0,
+                "color": "#000000",
+                "weight": 2,
+            },
+            popup=folium.GeoJsonPopup(list(bridge_aliases), aliases=list(bridge_aliases.values())),
+            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+        ).add_to(m)
+
+    rows_legend = [
+        LegendRow(line_swatch(colour), th, en) for th, en, colour in L.CONDITION_CLASSES.values()
+    ]
+    rows_legend += [
+        LegendRow(line_swatch("#555555", L.ROAD_WIDTH_PX[k]), *L.ROAD_CLASSES[k])
+        for k in ("national", "rural", "local", "unregistered")
+    ]
+    rows_legend.append(
+        LegendRow(point_swatch("#ffffff", 14), "สะพาน (สีตามสภาพ)", "bridge (colour = condition)")
+    )
+    return finish(m, legend_html("สภาพ", "Condition", rows_legend))
+
+
+ROAD_POPUP = {
+    "code": "รหัสทาง / Road code",
+    "name": "ชื่อ / Name",
+    "road_class": "ประเภท / Class",
+    "owner": "เจ้าของ / Owner",
+    "surface": "ผิวทาง / Surface",
+    "size": "ยาว × กว้าง / Length × width",
+    "inspection": "สำรวจล่าสุด / Last inspection",
+    "works": "งานที่วางแผน / Planned works",
+}
+
+
+def _road_rows(conn: Connection, where: str, params: dict[str, Any], *, geometry: bool):
+    geom = f", {simplified_geojson_sql('r.geom')} AS geometry" if geometry else ""
+    return conn.execute(
+        text(
+            "SELECT r.id, r.code, r.name_th, r.name_en, r.road_class, r.surface, r.width_m, "
+            f"r.length_m, {_owner_sql('r')}, i.inspected_on, i.condition_score, "
+            f"i.condition_scale, COALESCE(i.condition, 'unknown') AS condition{geom} "
+            "FROM roads r LEFT JOIN local_bodies lb ON lb.id = r.owner_local_body_id "
+            f"LEFT JOIN ({_latest_inspections('road_id')}) i ON i.asset_id = r.id "
+            f"WHERE {where} ORDER BY r.id"
+        ),
+        params,
+    ).mappings()
+
+
+def _road_popup(r: Any, works: dict[int, str]) -> dict[str, str]:
+    return {
+        "code": esc(r["code"]),
+        "name": esc(f"{r['name_th']} / {r['name_en']}"),
+        "road_class": esc(L.bilingual(L.ROAD_CLASSES, r["road_class"])),
+        "owner": esc(r["owner"]),
+        "surface": esc(L.bilingual(L.SURFACES, r["surface"])),
+        "size": f"{r['length_m'] or 0:,.0f} m × {r['width_m'] or 0:g} m",
+        "inspection": html.escape(inspection_text(r)),
+        "works": works.get(r["id"], "–"),
+    }
+
+
+def road_details(conn: Connection, road_id: int) -> list[tuple[str, str]]:
+    """The condition map's popup rows of one road (label, HTML-escaped value)."""
+    rows = list(_road_rows(conn, "r.id = :road_id", {"road_id": int(road_id)}, geometry=False))
+    if not rows:
+        raise NotFound(f"roads record {road_id} does not exist")
+    works = {k: v for k, v in planned_works(conn, "road_id").items() if k == int(road_id)}
+    popup = _road_popup(rows[0], works)
+    return [(ROAD_POPUP[k], popup[k]) for k in ROAD_POPUP if k not in ("code", "name")]
+
+
+def _geojson_roads(m: folium.Map, conn: Connection, where: str, params: dict[str, Any]) -> None:
+    works = planned_works(conn, "road_id")
+    roads = [
+        {
+            "id": r["id"],
+            "cls": r["road_class"],
+            "condition": r["condition"],
+            **_road_popup(r, works),
+            "geometry": r["geometry"],
+        }
+        for r in _road_rows(conn, where, params, geometry=True)
+    ]
+    if roads:
+        folium.GeoJson(
+            feature_collection(roads),
+            name="ทาง · Roads by condition",
+            style_function=lambda f: road_style(
+                f["properties"]["condition"], f["properties"]["cls"]
+            ),
+            highlight_function=lambda _f: {"color": "#000000"},
+            popup=folium.GeoJsonPopup(list(ROAD_POPUP), aliases=list(ROAD_POPUP.values())),
+            tooltip=folium.GeoJsonTooltip(["code", "name"], labels=False),
+        ).add_to(m)
+
+
+def road_style(condition: str, road_class: str) -> dict[str, Any]:
+    return {
+        "color": L.CONDITION_CLASSES[condition][2],
+        "weight": L.ROAD_WIDTH_PX.get(road_class, 3),
+        "opacity": 0.9,
+        "lineCap": "round",
+    }
+
+
+def _vector_roads(
+    m: folium.Map,
+    conn: Connection,
+    where: str,
+    params: dict[str, Any],
+    url: str,
+    details_url: str | None,
+) -> None:
+    from gis_registry.maps.vector import VectorTileLayer
+
+    combos = [(c, k) for c in L.CONDITION_CLASSES for k in L.ROAD_WIDTH_PX]
+    index = {combo: i for i, combo in enumerate(combos)}
+    rows = conn.execute(
+        text(
+            "SELECT r.id, r.road_class, COALESCE(i.condition, 'unknown') AS condition "
+            f"FROM roads r LEFT JOIN ({_latest_inspections('road_id')}) i ON i.asset_id = r.id "
+            f"WHERE {where}"
+        ),
+        params,
+    ).all()
+    hidden = len(combos)  # roads outside the filter are in the tiles too: draw them not at all
+    VectorTileLayer(
+        url,
+        "roads",
+        styles=[road_style(c, k) for c, k in combos] + [{"opacity": 0, "weight": 0}],
+        classes={r[0]: index[(r[2], r[1])] for r in rows},
+        default=hidden,
+        fields=[("code", ROAD_POPUP["code"]), ("name_th", "ชื่อ"), ("name_en", "Name")],
+        details_url=details_url,
+        name="ทาง · Roads by condition",
+    ).add_to(m)

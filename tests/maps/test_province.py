@@ -1,0 +1,77 @@
+"""The whole Lampang demo province (scale 1, seed 52): the zoning map stays under 5 MB and 3 s,
+shows each zone's colour where the zone is in a real browser, and every map builds."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import folium
+import pytest
+from sqlalchemy import text
+
+from gis_registry.maps import MAPS, build_map, save_map, zoning_map
+from gis_registry.maps.catalog import demo_route
+from gis_registry.maps.zoning import FILL_OPACITY
+from tests.maps.browser import chromium, element_at, open_map, pixel_of, sample, screenshot
+
+pytestmark = pytest.mark.db
+
+MAX_BYTES = 5_000_000
+MAX_SECONDS = 3.0
+
+
+def test_whole_province_zoning_map_size_and_time(demo_conn, tmp_path, artifacts):
+    started = time.perf_counter()
+    m = zoning_map(demo_conn)
+    inline = save_map(m, tmp_path / "zoning.html", mode="inline")
+    seconds = time.perf_counter() - started
+    assert seconds < MAX_SECONDS, f"zoning map took {seconds:.2f} s"
+    assert inline.stat().st_size < MAX_BYTES, f"{inline.stat().st_size:,} bytes"
+    files = save_map(m, tmp_path / "zoning_files.html", mode="files")
+    assert files.stat().st_size < MAX_BYTES
+
+    # where the biggest plain (not hatched) zones are, the screen shows their colour
+    zones = (
+        demo_conn.execute(
+            text(
+                "SELECT z.id, z.land_use_code, c.fill, ST_X(p) AS lon, ST_Y(p) AS lat FROM "
+                "(SELECT *, ST_PointOnSurface(ST_Buffer(ST_Transform(geom, 32647), -150)) AS q "
+                " FROM zoning_zones) z JOIN zoning_categories c ON c.key = z.category "
+                "JOIN zoning_plans pl ON pl.id = z.plan_id AND pl.effective_date <= current_date "
+                "AND (pl.expiry_date IS NULL OR pl.expiry_date > current_date), "
+                "LATERAL ST_Transform(z.q, 4326) AS p "
+                "WHERE c.hatch IS NULL AND NOT ST_IsEmpty(z.q) ORDER BY z.area_m2 DESC LIMIT 10"
+            )
+        )
+        .mappings()
+        .all()
+    )
+    assert len(zones) >= 5
+    checked = 0
+    with chromium() as driver:
+        report = open_map(driver, inline.as_uri())
+        assert report.console_errors == [] and report.external_requests == []
+        screenshot(driver, artifacts / "province_zoning.png")
+        for z in zones:
+            x, y = pixel_of(driver, z["lat"], z["lon"])
+            if not element_at(driver, x, y).startswith("path"):
+                continue  # under the legend or a control
+            colour, _n = Counter(sample(driver, x, y, size=7)).most_common(1)[0]
+            fill = tuple(int(z["fill"][i : i + 2], 16) for i in (1, 3, 5))
+            want = tuple(round(c * FILL_OPACITY + 255 * (1 - FILL_OPACITY)) for c in fill)
+            assert all(abs(a - b) <= 14 for a, b in zip(colour, want, strict=True)), (
+                f"zone {z['land_use_code']} ({z['id']}) at ({x}, {y}) shows {colour}, "
+                f"expected {want}"
+            )
+            checked += 1
+    assert checked >= 5
+
+
+def test_every_map_builds_on_the_province(demo_conn):
+    for name in MAPS:
+        options = demo_route(demo_conn) if name == "route" else {}
+        assert options is not None
+        m = build_map(demo_conn, name, **options)
+        assert isinstance(m, folium.Map)
+        assert sum(isinstance(c, folium.GeoJson) for c in m._children.values()) >= 2, name
