@@ -1,0 +1,82 @@
+"""The FastAPI application: ``create_app(settings)`` (uvicorn factory: ``api.app:create_app``)."""
+
+from __future__ import annotations
+
+import gc
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors, openapi
+from api.deps import ServiceState
+from api.fastpath import FastReads
+from api.pool import AsyncPool
+from api.routers import analysis, auth, collections, items, landing, maps, tiles, write
+from api.settings import ApiSettings
+from gis_registry import __version__
+from gis_registry.settings import Settings
+
+
+def read_session_options(settings: ApiSettings) -> str:
+    """libpq ``options`` of the read pool: a statement timeout, Thai time, and no JIT (its
+    compilation costs tens of milliseconds, more than the short queries of an API save)."""
+    return (
+        f"-c statement_timeout={int(settings.read_timeout_ms)} -c TimeZone=Asia/Bangkok -c jit=off"
+    )
+
+
+def create_app(
+    settings: ApiSettings | None = None, *, registry_settings: Settings | None = None
+) -> FastAPI:
+    """The service. The database is the registry's (``GIS_REGISTRY_DATABASE_URL`` or the
+    embedded cluster); API behaviour comes from ``settings`` (``GIS_REGISTRY_API_*``)."""
+    from gis_registry.db import make_engine
+    from gis_registry.server import database_url
+
+    settings = settings or ApiSettings()
+    registry_settings = registry_settings or Settings()
+    url = database_url(registry_settings)
+    options = read_session_options(settings)
+    state = ServiceState(
+        settings=settings,
+        registry_settings=registry_settings,
+        database_url=url,
+        pool=AsyncPool(
+            url, size=settings.pool_size, timeout_s=settings.pool_timeout_s, options=options
+        ),
+        engine=make_engine(registry_settings, url=url, pool_size=4, max_overflow=4),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Everything imported so far (pandas, shapely, SQLAlchemy...) lives as long as the
+        # process: keep it out of the garbage collector's full passes, which otherwise stall
+        # requests for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
+        yield
+        await state.pool.close()
+        state.engine.dispose()
+
+    app = FastAPI(
+        title=settings.title,
+        description=settings.description,
+        version=__version__,
+        openapi_url="/api",
+        docs_url="/api.html",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = state
+    errors.install(app)
+    app.include_router(landing.router)
+    app.include_router(collections.router)
+    app.include_router(items.make_router(settings))
+    app.include_router(write.make_router(settings))
+    app.include_router(tiles.router)
+    app.include_router(analysis.router)
+    app.include_router(auth.router)
+    app.include_router(maps.router)
+    openapi.install(app)
+    app.add_middleware(FastReads, state=state)
+    return app

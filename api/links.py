@@ -1,0 +1,24 @@
+"""Absolute links, as OGC clients (GDAL, OWSLib) follow them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+
+def base(request: Request) -> str:
+    """scheme://host[:port][/root_path] of the request, as the client addressed the server."""
+    scope = request.scope
+    host = request.headers.get("host")
+    if not host:
+        server = scope.get("server")
+        host = f"{server[0]}:{server[1]}" if server else "localhost"
+    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}".rstrip("/")
+
+
+def link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, Any]:
+    out = {"href": href, "rel": rel, "type": type_}
+    if title:
+        out["title"] = title
+    return out

@@ -1,0 +1,80 @@
+"""A small asyncio pool of psycopg connections for the read path.
+
+Reads are single statements in autocommit mode, prepared server-side on first use
+(``prepare_threshold=0``), so a page costs one round trip. (psycopg_pool would do the same; it is
+not a dependency, and the read path needs only this much.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg import pq
+
+from api.errors import ServiceUnavailable
+
+
+class AsyncPool:
+    def __init__(self, conninfo: str, *, size: int, timeout_s: float, options: str = ""):
+        self.conninfo = conninfo
+        self.size = size
+        self.timeout_s = timeout_s
+        self.options = options
+        self._idle: list[psycopg.AsyncConnection] = []
+        # waiters are served in arrival order: no newcomer overtakes a waiting request
+        self._slots = asyncio.Semaphore(size)
+
+    async def _connect(self) -> psycopg.AsyncConnection:
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.conninfo, autocommit=True, prepare_threshold=0, options=self.options
+            )
+        except psycopg.OperationalError as exc:
+            raise ServiceUnavailable(f"cannot connect to the database: {exc}") from exc
+        return conn
+
+    async def _acquire(self) -> psycopg.AsyncConnection:
+        try:
+            if self._slots.locked():  # only a wait needs the (costly) timeout machinery
+                await asyncio.wait_for(self._slots.acquire(), self.timeout_s)
+            else:
+                await self._slots.acquire()
+        except TimeoutError:
+            raise ServiceUnavailable("all database connections are busy; try again") from None
+        try:
+            return self._idle.pop() if self._idle else await self._connect()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _release(self, conn: psycopg.AsyncConnection) -> None:
+        healthy = not conn.closed and conn.info.transaction_status == pq.TransactionStatus.IDLE
+        if healthy:
+            self._idle.append(conn)
+        elif not conn.closed:
+            asyncio.get_running_loop().create_task(conn.close())
+        self._slots.release()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        conn = await self._acquire()
+        try:
+            yield conn
+        except psycopg.OperationalError:
+            await conn.close()  # a broken connection is not returned to the pool
+            raise
+        finally:
+            self._release(conn)
+
+    async def fetchone(self, query: str, params: Any = None) -> tuple | None:
+        async with self.connection() as conn:
+            cur = await conn.execute(query, params)
+            return await cur.fetchone()
+
+    async def close(self) -> None:
+        while self._idle:
+            await self._idle.pop().close()

@@ -1,0 +1,130 @@
+"""The collections (one per layer), their metadata and queryables."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from api.collections import COLLECTION_IDS, COLLECTIONS, Collection, get_collection
+from api.crs import CRS84, CRS_LIST
+from api.deps import Reader, ServiceState, State
+from api.formats import GEOJSON, HTML, JSON, F, html_page, json_response, wants_html
+from api.links import base, link
+from api.stats import layer_stats
+
+router = APIRouter(tags=["Collections"])
+
+CollectionId = Annotated[
+    str,
+    Path(
+        description="a layer of the registry",
+        json_schema_extra={"enum": list(COLLECTION_IDS)},
+    ),
+]
+
+
+async def describe(request: Request, state: ServiceState, c: Collection) -> dict[str, Any]:
+    root = f"{base(request)}/collections/{c.id}"
+    stats = await layer_stats(state, c)
+    doc: dict[str, Any] = {
+        "id": c.id,
+        "title": c.title,
+        "title_th": c.title_th,
+        "description": c.description,
+        "itemType": "feature",
+        "links": [
+            link(root, "self", JSON, "this collection"),
+            link(f"{root}?f=html", "alternate", HTML, "this collection as HTML"),
+            link(f"{root}/items", "items", GEOJSON, "the features"),
+            link(f"{root}/items?f=html", "items", HTML, "the features as HTML"),
+            link(
+                f"{root}/queryables",
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "application/schema+json",
+                "queryable properties",
+            ),
+        ],
+        "crs": CRS_LIST if c.spatial else [CRS84],
+        "storageCrs": CRS84,
+    }
+    extent: dict[str, Any] = {}
+    if stats.bbox:
+        extent["spatial"] = {"bbox": [list(stats.bbox)], "crs": CRS84}
+    if c.temporal:
+        extent["temporal"] = {
+            "interval": [list(stats.interval) if stats.interval else [None, None]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
+    if extent:
+        doc["extent"] = extent
+    if c.tiled:
+        doc["links"].append(
+            link(
+                f"{base(request)}/tiles/{c.id}/tilejson.json",
+                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                JSON,
+                "vector tiles (TileJSON)",
+            )
+        )
+    return doc
+
+
+@router.get("/collections", summary="The collections", operation_id="getCollections")
+async def collections(request: Request, state: State, _: Reader, f: F | None = None) -> Response:
+    root = base(request)
+    doc = {
+        "links": [
+            link(f"{root}/collections", "self", JSON, "this document"),
+            link(f"{root}/collections?f=html", "alternate", HTML, "this document as HTML"),
+        ],
+        "collections": [await describe(request, state, c) for c in COLLECTIONS.values()],
+    }
+    if wants_html(request, f):
+        return html_page("Collections", doc)
+    return json_response(doc)
+
+
+@router.get(
+    "/collections/{collectionId}", summary="One collection", operation_id="describeCollection"
+)
+async def collection(
+    request: Request, state: State, _: Reader, collectionId: CollectionId, f: F | None = None
+) -> Response:
+    c = get_collection(collectionId)
+    doc = await describe(request, state, c)
+    if wants_html(request, f):
+        return html_page(f"{c.title} ({c.title_th})", doc)
+    return json_response(doc)
+
+
+@router.get(
+    "/collections/{collectionId}/queryables",
+    summary="Properties a client may filter on",
+    operation_id="getQueryables",
+)
+async def queryables(
+    request: Request, _: Reader, collectionId: CollectionId, f: F | None = None
+) -> Response:
+    c = get_collection(collectionId)
+    props = c.queryables()
+    if c.geometry:
+        props[c.geometry] = {"title": c.geometry, "x-ogc-role": "primary-geometry"} | {
+            k: v for k, v in (("format", f"geometry-{(c.geometry_type or 'any').lower()}"),)
+        }
+    doc = {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": f"{base(request)}/collections/{c.id}/queryables",
+        "type": "object",
+        "title": c.title,
+        "properties": props,
+        "additionalProperties": False,
+    }
+    if wants_html(request, f):
+        rows = [{"name": k, **v} for k, v in props.items()]
+        return html_page(
+            f"Queryables of {c.title}",
+            {"features": [], "links": []} | {"description": ", ".join(r["name"] for r in rows)},
+        )
+    return json_response(doc, media_type="application/schema+json")

@@ -1,0 +1,384 @@
+"""Our OGC API - Features server beside tipg, on the same database in the same run.
+
+``python -m bench api [-- --scale 1 --duration 10 --workers 1]``: builds (or reuses with
+``--reuse``) the bench database ``<db>_bench_api``, loads the Lampang demo (``load_demo``; a
+synthetic road layer when the demo generator is not available, or with ``--synthetic``),
+starts our server and tipg (from ``bench/.venv-tipg``, made by ``bench/setup_tipg.sh``) on it,
+and runs ``wrk -t2 -c16`` on three requests against both, plus ``pgbench`` on the SQL our
+server sends for the same page (what PostgreSQL itself can give). Prints req/s, p99 and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TIPG_VENV = HERE / ".venv-tipg"
+PGBENCH_CANDIDATES = ("pgbench", "/usr/lib/postgresql/15/bin/pgbench")
+
+SYNTHETIC_SQL = """
+SET gis_registry.history = 'off';
+SELECT setseed(0.52);
+INSERT INTO districts (code, name_th, name_en, office, boundary) VALUES
+  ('5201', 'เมืองลำปาง', 'Mueang Lampang', ST_SetSRID(ST_MakePoint(99.5043, 18.2919), 4326),
+   ST_Multi(ST_MakeEnvelope(98.9, 17.4, 100.3, 19.3, 4326)));
+INSERT INTO local_bodies (code, seq, name_th, name_en, kind, boundary, office) VALUES
+  ('52', 1, 'อบจ.ลำปาง', 'Lampang PAO', 'pao',
+   ST_Multi(ST_MakeEnvelope(98.9, 17.4, 100.3, 19.3, 4326)),
+   ST_SetSRID(ST_MakePoint(99.5445, 18.2577), 4326));
+-- roads clustered around village-like centres (40 per 10,000 roads, so a scale-100 province
+-- is as dense locally as a scale-1 one), 16 vertices each (about 800 m long)
+INSERT INTO roads (name_th, name_en, road_class, owner_local_body_id, surface, width_m, lanes,
+                   year_built, geom)
+SELECT 'ถนนสาย ' || i, 'Road ' || i, 'unregistered', 1,
+       (ARRAY['asphalt', 'concrete', 'laterite', 'crushed_rock', 'earth'])[1 + i % 5],
+       4 + i % 5, 2, 1980 + i % 40,
+       ST_SetSRID(ST_MakeLine(ARRAY(
+           SELECT ST_MakePoint(x + k * dx + (random() - 0.5) * 0.0002,
+                               y + k * dy + (random() - 0.5) * 0.0002)
+           FROM generate_series(0, 15) AS k ORDER BY k)), 4326)
+FROM (SELECT i, cx + (random() - 0.5) * 0.06 AS x, cy + (random() - 0.5) * 0.06 AS y,
+             (random() - 0.5) * 0.001 AS dx, (random() - 0.5) * 0.001 AS dy
+      FROM generate_series(1, %(n)s) AS i
+      JOIN (SELECT c, 99.0 + random() * 1.2 AS cx, 17.5 + random() * 1.7 AS cy
+            FROM generate_series(0, %(centres)s - 1) AS c) AS centres
+        ON centres.c = i %% %(centres)s) AS s;
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_database(scale: float, *, synthetic: bool, reuse: bool) -> str:
+    from gis_registry.db import make_engine
+    from gis_registry.db.migrate import upgrade
+    from gis_registry.db.testing import create_test_database
+    from gis_registry.server import database_url
+    from gis_registry.settings import Settings
+
+    settings = Settings()
+    if reuse:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(database_url(settings))
+        name = f"{url.database}_bench_api"
+        dsn = url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+        try:
+            with psycopg.connect(dsn) as conn:
+                n = conn.execute("SELECT count(*) FROM roads").fetchone()[0]
+            if n:
+                print(f"reusing {name} ({n:,} roads)", flush=True)
+                return dsn
+        except psycopg.Error:
+            pass
+    dsn = create_test_database(settings, suffix="_bench_api", per_process=False)
+    engine = make_engine(settings, url=dsn)
+    upgrade(engine)
+    started = time.perf_counter()
+    loaded = False
+    if not synthetic:
+        try:
+            from gis_registry.demo import load_demo
+
+            load_demo(engine, seed=52, scale=scale)
+            with engine.connect() as conn:
+                loaded = conn.exec_driver_sql("SELECT count(*) FROM roads").scalar_one() > 0
+        except Exception as exc:  # the generator may not be there yet: say so, go synthetic
+            print(f"load_demo unavailable ({type(exc).__name__}: {exc}); synthetic roads instead")
+    if not loaded:
+        n = int(10_000 * scale)
+        with psycopg.connect(dsn, autocommit=False) as conn:
+            sql_text = SYNTHETIC_SQL.replace("%(n)s", str(n)).replace("%%", "%")
+            conn.execute(sql_text.replace("%(centres)s", str(max(40, n // 250))))
+            conn.commit()
+        print(f"synthetic: {n:,} roads", flush=True)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    engine.dispose()
+    print(f"bench database ready in {time.perf_counter() - started:.1f} s", flush=True)
+    return dsn
+
+
+def start(cmd: list[str], env: dict[str, str], probe: str, name: str) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(probe, timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.3)
+    proc.kill()
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    raise RuntimeError(f"{name} did not start: {err[-2000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(url: str, *, threads: int, connections: int, duration: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p99_ms": float(value) * _UNITS[unit],
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def pgbench(
+    dsn: str, query: str, *, clients: int, threads: int, duration: int, options: str = ""
+) -> float:
+    exe = next((p for p in PGBENCH_CANDIDATES if shutil.which(p)), None)
+    if exe is None:
+        raise RuntimeError("pgbench not found")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(query.strip().rstrip(";") + ";\n")
+        script = f.name
+    try:
+        out = subprocess.run(
+            [
+                exe,
+                "-n",
+                "-M",
+                "prepared",
+                f"-c{clients}",
+                f"-j{threads}",
+                f"-T{duration}",
+                "-f",
+                script,
+                dsn,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def inline(dsn: str, text: str, params: list) -> str:
+    """Our page statement with its parameters written in, for pgbench."""
+    with psycopg.connect(dsn) as conn:
+        return psycopg.ClientCursor(conn).mogrify(text, params)
+
+
+def main(argv: list[str]) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench api")
+    parser.add_argument("--scale", type=float, default=1)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="server processes, both servers")
+    parser.add_argument("--synthetic", action="store_true", help="skip load_demo")
+    parser.add_argument("--reuse", action="store_true", help="reuse a loaded bench database")
+    parser.add_argument("--skip-tipg", action="store_true")
+    args = parser.parse_args(argv)
+    for tool in ("wrk",):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is needed (apt-get install {tool})")
+
+    dsn = prepare_database(args.scale, synthetic=args.synthetic, reuse=args.reuse)
+    with psycopg.connect(dsn) as conn:
+        n_roads = conn.execute("SELECT count(*) FROM roads").fetchone()[0]
+        mid_id = conn.execute(
+            "SELECT id FROM roads ORDER BY id OFFSET %s LIMIT 1", [n_roads // 2]
+        ).fetchone()[0]
+        # a small box (about 4 x 4 km) centred on the densest 0.02-degree cell of the network
+        cx, cy = conn.execute(
+            "SELECT ST_X(c) + 0.01, ST_Y(c) + 0.01 FROM ("
+            " SELECT ST_SnapToGrid(ST_StartPoint(geom), 0.02) AS c FROM roads) AS s"
+            " GROUP BY c ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+    cx, cy = float(cx), float(cy)
+    bbox = f"{cx - 0.02:.4f},{cy - 0.02:.4f},{cx + 0.02:.4f},{cy + 0.02:.4f}"
+    print(f"roads: {n_roads:,}; small bbox {bbox}; feature {mid_id}", flush=True)
+
+    env = {**os.environ, "GIS_REGISTRY_DATABASE_URL": dsn}
+    ours_port = free_port()
+    ours_base = f"http://127.0.0.1:{ours_port}"
+    servers = {}
+    servers["ours"] = start(
+        [
+            sys.executable,
+            "-m",
+            "gis_registry.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ours_port),
+            "--workers",
+            str(args.workers),
+        ],
+        env,
+        f"{ours_base}/conformance",
+        "our server",
+    )
+    bases = {"ours": (ours_base, "roads")}
+    tipg_python = TIPG_VENV / "bin" / "python"
+    if not args.skip_tipg:
+        if not tipg_python.exists():
+            print("tipg is not installed yet: running bench/setup_tipg.sh", flush=True)
+            subprocess.run([str(HERE / "setup_tipg.sh")], check=True)
+        tipg_port = free_port()
+        tipg_env = {
+            **os.environ,
+            "DATABASE_URL": dsn,
+            "TIPG_DB_SCHEMAS": '["public"]',
+            "TIPG_DB_FUNCTIONS": "[]",
+            "TIPG_MAX_FEATURES_PER_QUERY": "10000",
+        }
+        servers["tipg"] = start(
+            [
+                str(tipg_python),
+                "-m",
+                "uvicorn",
+                "tipg.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(tipg_port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
+            tipg_env,
+            f"http://127.0.0.1:{tipg_port}/conformance",
+            "tipg",
+        )
+        bases["tipg"] = (f"http://127.0.0.1:{tipg_port}", "public.roads")
+
+    requests = {
+        "items bbox limit=100": "/collections/{c}/items?limit=100&bbox=" + bbox,
+        "items limit=1000": "/collections/{c}/items?limit=1000",
+        "feature by id": "/collections/{c}/items/" + str(mid_id),
+    }
+    results: dict = {
+        "roads": n_roads,
+        "scale": args.scale,
+        "workers": args.workers,
+        "bbox": bbox,
+        "requests": {},
+    }
+    try:
+        for label, template in requests.items():
+            row: dict = {}
+            returned = {}
+            for name, (base, cid) in bases.items():
+                url = base + template.format(c=cid)
+                r = httpx.get(url, timeout=60)
+                r.raise_for_status()
+                doc = r.json()
+                returned[name] = doc.get("numberReturned", 1)
+                for _ in range(20):  # warm up (prepared statements, caches)
+                    httpx.get(url, timeout=60)
+                row[name] = wrk(
+                    url, threads=args.threads, connections=args.connections, duration=args.duration
+                )
+                print(
+                    f"  {label:<22} {name:<5} {row[name]['rps']:>9.1f} req/s "
+                    f"p99 {row[name]['p99_ms']:>8.1f} ms  errors {row[name]['errors']}",
+                    flush=True,
+                )
+            if len(set(returned.values())) > 1:
+                print(f"  ! numberReturned differs: {returned}")
+            row["returned"] = returned
+            results["requests"][label] = row
+        # what PostgreSQL itself gives for the same SQL (the whole FeatureCollection in SQL)
+        from api import features_sql as q
+        from api.collections import COLLECTIONS
+        from api.crs import parse_crs
+
+        roads = COLLECTIONS["roads"]
+        statements = {}
+        f = q.Filter()
+        q.bbox_filter(f, roads, tuple(float(v) for v in bbox.split(",")), parse_crs(None))
+        statements["items bbox limit=100"] = q.page_query(
+            roads, f, limit=100, offset=0, count_cap=100_000
+        )
+        statements["items limit=1000"] = q.page_query(
+            roads,
+            q.Filter(),
+            limit=1000,
+            offset=0,
+            count_cap=100_000 if n_roads < 100_000 else None,
+        )
+        statements["feature by id"] = q.feature_query(roads, mid_id)
+        for label, (text, params) in statements.items():
+            tps = pgbench(
+                dsn,
+                inline(dsn, text, params),
+                clients=args.connections,
+                threads=args.threads,
+                duration=args.duration,
+            )
+            results["requests"][label]["postgres_tps"] = tps
+            print(f"  {label:<22} pgbench {tps:>9.1f} tps", flush=True)
+    finally:
+        for proc in servers.values():
+            stop(proc)
+
+    print(
+        "\nrequest                 ours req/s  p99 ms | tipg req/s  p99 ms |  x tipg | "
+        "postgres tps | ours/pg"
+    )
+    for label, row in results["requests"].items():
+        ours = row["ours"]
+        tipg = row.get("tipg")
+        pg = row["postgres_tps"]
+        ratio = ours["rps"] / tipg["rps"] if tipg else float("nan")
+        row["ours_over_tipg"] = ratio
+        row["ours_over_postgres"] = ours["rps"] / pg
+        tipg_text = (
+            f"{tipg['rps']:>10.1f} {tipg['p99_ms']:>7.1f}" if tipg else f"{'-':>10} {'-':>7}"
+        )
+        print(
+            f"{label:<22} {ours['rps']:>10.1f} {ours['p99_ms']:>7.1f} | {tipg_text} | "
+            f"{ratio:>7.1f} | {pg:>12.1f} | {ours['rps'] / pg:>7.2f}"
+        )
+    print(json.dumps({"roads": n_roads, "workers": args.workers}), flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

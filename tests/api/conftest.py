@@ -1,0 +1,139 @@
+"""API fixtures: a committed test registry, the app on it (in process) and a real server
+(uvicorn in a subprocess) for the GIS clients."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from gis_registry.settings import Settings
+from tests.api.world import build_api_world
+
+ROOT = Path(__file__).resolve().parents[2]
+JWT_SECRET = "test-secret-for-bearer-tokens-0123456789"
+
+
+@pytest.fixture(scope="session")
+def api_db(settings: Settings):
+    """A database holding the API world, committed (the app reads it with its own connections).
+    Yields (url, ids)."""
+    from gis_registry.db import make_engine
+    from gis_registry.db.migrate import upgrade
+    from gis_registry.db.testing import create_test_database, drop_test_database
+
+    url = create_test_database(settings, suffix="_api_test")
+    eng = make_engine(settings, url=url)
+    upgrade(eng)
+    with eng.begin() as conn:
+        ids = build_api_world(conn)
+    eng.dispose()
+    yield url, ids
+    drop_test_database(url)
+
+
+@pytest.fixture(scope="session")
+def api_url(api_db) -> str:
+    return api_db[0]
+
+
+@pytest.fixture(scope="session")
+def world(api_db) -> dict:
+    return api_db[1]
+
+
+@pytest.fixture(scope="session")
+def keys(world) -> dict[str, str]:
+    return world["keys"]
+
+
+def make_client(url: str, **api_settings) -> TestClient:
+    app = create_app(
+        ApiSettings(jwt_secret=JWT_SECRET, **api_settings),
+        registry_settings=Settings(database_url=url),
+    )
+    return TestClient(app, base_url="http://testserver", raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def client(api_url):
+    with make_client(api_url) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def closed_client(api_url):
+    """The app with reading closed to anonymous callers."""
+    with make_client(api_url, public_read=False) as c:
+        yield c
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(database_url: str):
+    """``gis-registry serve`` on a free port, on ``database_url``; yields its base URL."""
+    port = _free_port()
+    env = {**os.environ, "GIS_REGISTRY_DATABASE_URL": database_url}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gis_registry.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/conformance", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"the API server did not start:\n{err[-3000:]}")
+        time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(api_url):
+    """The real server on the API test database."""
+    with serve(api_url) as base:
+        yield base

@@ -1,0 +1,85 @@
+"""CQL2-text filtering (Basic CQL2)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.db
+
+
+def ids(client, collection: str, text: str, **extra) -> list:
+    r = client.get(
+        f"/collections/{collection}/items", params={"filter": text, "limit": 1000, **extra}
+    )
+    assert r.status_code == 200, r.text
+    return [f["id"] for f in r.json()["features"]]
+
+
+def props(client, collection: str, text: str) -> list[dict]:
+    r = client.get(f"/collections/{collection}/items", params={"filter": text, "limit": 1000})
+    assert r.status_code == 200, r.text
+    return [f["properties"] for f in r.json()["features"]]
+
+
+def test_comparisons_and_logic(client):
+    laterite = props(client, "roads", "surface = 'laterite'")
+    assert laterite and {p["surface"] for p in laterite} == {"laterite"}
+    wide = props(client, "roads", "width_m >= 7 AND NOT (surface = 'earth' OR surface = 'asphalt')")
+    assert wide and all(
+        p["width_m"] >= 7 and p["surface"] not in ("earth", "asphalt") for p in wide
+    )
+    assert props(client, "roads", "owner_agency IS NULL")
+    assert not props(client, "roads", "owner_agency IS NOT NULL")
+    old = props(client, "roads", "year_built < 1995 and lanes = 2")
+    assert old and all(p["year_built"] < 1995 for p in old)
+    assert ids(client, "inspections", "inspected_on > DATE('2025-01-01')") == [2]
+    assert ids(client, "inspections", "inspected_on <= '2024-12-31'") == [1]
+    assert ids(client, "roads", "oneway = TRUE") == []
+    assert len(ids(client, "roads", "\"surface\" <> 'earth'")) > 0
+
+
+def test_filter_with_other_parameters(client):
+    both = client.get(
+        "/collections/roads/items",
+        params={
+            "filter": "surface='laterite'",
+            "bbox": "99.40,18.20,99.50,18.25",
+            "limit": 100,
+        },
+    ).json()
+    assert both["numberMatched"] == len(both["features"]) > 0
+    r = client.get(
+        "/collections/roads/items", params={"filter": "lanes = 2", "filter-lang": "cql2-text"}
+    )
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "surface =",
+        "nope = 1",
+        "surface = 'a' AND",
+        "width_m > 'wide'",
+        "surface = 'x'; DROP TABLE roads",
+        "surface = 'x' -- comment",
+        "lanes = 99999999999",
+        "(((surface = 'x')",
+        "inspected_on = DATE('yesterday')",
+        "S_INTERSECTS(geom, POINT(1 2))",
+        "(" * 80 + "lanes = 2" + ")" * 80,
+        "x" * 5000,
+    ],
+)
+def test_bad_filters_are_400(client, text):
+    r = client.get("/collections/roads/items", params={"filter": text})
+    assert r.status_code == 400, (text, r.text)
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_only_cql2_text(client):
+    r = client.get(
+        "/collections/roads/items", params={"filter": "lanes = 2", "filter-lang": "cql2-json"}
+    )
+    assert r.status_code == 400
