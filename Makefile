@@ -31,6 +31,8 @@ demo: setup
 	$(BIN)/gis-registry demo --if-empty
 	$(BIN)/gis-registry demo-summary
 	$(BIN)/gis-registry map all -o out/maps
+	@echo "serving the registry at http://127.0.0.1:8000 (OGC API, /maps); Ctrl-C to stop"
+	$(BIN)/gis-registry serve --host 127.0.0.1 --port 8000
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -199,12 +199,14 @@ def main() -> None:  # pragma: no cover
 
 # Commands contributed by the library's sub-packages (each keeps its heavy imports lazy).
 from gis_registry.analysis.cli import register as _register_analysis  # noqa: E402
+from gis_registry.auth_cli import register as _register_auth  # noqa: E402
 from gis_registry.maps.cli import register as _register_maps  # noqa: E402
 from gis_registry.network.cli import register as _register_network  # noqa: E402
 
 _register_network(app)
 _register_analysis(app)
 _register_maps(app)
+_register_auth(app)
 
 
 @app.command()

@@ -147,7 +147,8 @@ def _coerce(value: Any, column: Any) -> tuple[Any, str | None]:
             if not isinstance(value, str):
                 return None, f"expected text, got {type(value).__name__}"
             return value, None
-    except (TypeError, ValueError, shapely.errors.GEOSException, json.JSONDecodeError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError, shapely.errors.ShapelyError) as exc:
+        # malformed GeoJSON (missing keys, wrong nesting) or WKT/WKB that GEOS cannot read
         return None, f"'{value}' cannot be read as {kind}: {exc}"
     return value, None
 

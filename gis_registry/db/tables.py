@@ -651,3 +651,6 @@ LAYERS: dict[str, Table] = {
 
 # Rules enforced by triggers (see the initial migration) rather than CHECK constraints.
 RULES["bridge_on_road"] = ("geom", "a bridge must lie on its road (within 10 m)")
+
+# Users, API keys and feature history (migration 0003) live on the same metadata.
+from gis_registry.db import tables_auth  # noqa: E402, F401

@@ -70,7 +70,8 @@ def test_thai_text_survives(conn):
         # Thai fiscal year must match the planned start (1 Oct 2026 is FY 2570, not 2569)
         (
             "INSERT INTO maintenance_works (road_id, treatment, planned_start, cost_thb,"
-            " fiscal_year, funding_body) VALUES (:road, 'routine', DATE '2026-10-01', 1000, 2569, 'pao')",
+            " fiscal_year, funding_body)"
+            " VALUES (:road, 'routine', DATE '2026-10-01', 1000, 2569, 'pao')",
             "Thai fiscal year",
         ),
         # a bridge must lie on its road

@@ -36,6 +36,8 @@ def test_good_record_passes_and_keeps_thai():
         ("geom", "LINESTRING(99.5 18.3", "cannot be read"),
         ("code", "ลป.4007", "not a valid local road code"),
         ("lanes", 2.5, "not a whole number"),
+        ("geom", {"type": "LineString"}, "cannot be read"),
+        ("geom", {"type": "Polygonz", "coordinates": []}, "cannot be read"),
     ],
 )
 def test_bad_field_is_named(field, value, message):
