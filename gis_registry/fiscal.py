@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 BE_OFFSET = 543
+FISCAL_YEAR_START_MONTH = 10  # October: the fiscal year is named after the year it ends in
 THAI_MONTHS = (
     "มกราคม",
     "กุมภาพันธ์",
@@ -51,7 +52,7 @@ def to_ce(year_be: int) -> int:
 
 def fiscal_year(day: date) -> int:
     """Thai fiscal year (BE) that ``day`` falls in: 1 Oct 2025 and 30 Sep 2026 are both 2569."""
-    return to_be(day.year + 1 if day.month >= 10 else day.year)
+    return to_be(day.year + 1 if day.month >= FISCAL_YEAR_START_MONTH else day.year)
 
 
 def fiscal_year_bounds(fiscal_year_be: int) -> tuple[date, date]:
@@ -62,7 +63,7 @@ def fiscal_year_bounds(fiscal_year_be: int) -> tuple[date, date]:
             f"given in Buddhist Era (e.g. {to_be(fiscal_year_be)})"
         )
     end_ce = to_ce(fiscal_year_be)
-    return date(end_ce - 1, 10, 1), date(end_ce, 9, 30)
+    return date(end_ce - 1, FISCAL_YEAR_START_MONTH, 1), date(end_ce, 9, 30)
 
 
 def format_thai_date(day: date, *, abbreviated: bool = False) -> str:

@@ -117,7 +117,7 @@ class Registry:
     def add(self, layer: str, records: Iterable[Mapping[str, Any]] | gpd.GeoDataFrame) -> list[int]:
         """Validate and insert records (dicts, or a GeoDataFrame); all or nothing."""
         if isinstance(records, pd.DataFrame):
-            records = _frame_records(records, features.layer_table(layer))
+            records = features.frame_records(records, features.layer_table(layer))
         with self.engine.begin() as conn:
             return features.insert_features(conn, layer, records)
 
@@ -131,24 +131,3 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"Registry({self.engine.url.render_as_string(hide_password=True)})"
-
-
-def _frame_records(frame: pd.DataFrame, table: Any) -> list[dict[str, Any]]:
-    """Rows of a (Geo)DataFrame as records, geometries reprojected to EPSG:4326 and the active
-    geometry column renamed to the layer's (``geometry`` -> ``geom``)."""
-    if isinstance(frame, gpd.GeoDataFrame):
-        if frame.crs is not None:
-            frame = frame.to_crs(4326)
-        geoms = features.geometry_columns(table)
-        active = frame.geometry.name
-        if active not in table.c and len(geoms) == 1:
-            frame = frame.rename_geometry(geoms[0])
-    records = frame.to_dict(orient="records")
-    return [{k: (None if _is_missing(v) else v) for k, v in r.items()} for r in records]
-
-
-def _is_missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False

@@ -59,12 +59,10 @@ def answer(payload: dict[str, Any]) -> Response:
 
 
 def parse_geometry(value: str, parameter: str):
-    import shapely
-    from shapely.geometry import shape
+    from gis_registry.validation import parse_geometry as parse
 
-    text = value.strip()
     try:
-        geom = shape(orjson.loads(text)) if text.startswith("{") else shapely.from_wkt(text)
+        geom = parse(value)
     except Exception as exc:  # shapely and json raise several types
         raise InvalidParameter(parameter, f"neither WKT nor a GeoJSON geometry: {exc}") from None
     if geom is None or geom.is_empty:

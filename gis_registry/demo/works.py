@@ -14,6 +14,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from gis_registry.fiscal import BE_OFFSET, FISCAL_YEAR_START_MONTH
+
 AS_OF = dt.date(2026, 11, 1)
 PAST_FISCAL_YEARS = (2565, 2566, 2567, 2568, 2569)
 CURRENT_FISCAL_YEAR = 2570
@@ -49,11 +51,13 @@ INSPECTORS = ("กองช่าง อบจ.ลำปาง", "กองช�
 def fiscal_year(d: pd.Series) -> pd.Series:
     """Thai fiscal year (BE) of dates: 1 Oct - 30 Sep, named after the year it ends in."""
     d = pd.to_datetime(d)
-    return (d.dt.year + (d.dt.month >= 10).astype(int) + 543).astype(int)
+    starts_next = (d.dt.month >= FISCAL_YEAR_START_MONTH).astype(int)
+    return (d.dt.year + starts_next + BE_OFFSET).astype(int)
 
 
 def _fy_start(fy: np.ndarray) -> np.ndarray:
-    return (pd.to_datetime((fy - 544).astype(str) + "-10-01")).to_numpy("datetime64[D]")
+    start_year_ce = fy - BE_OFFSET - 1
+    return (pd.to_datetime(start_year_ce.astype(str) + "-10-01")).to_numpy("datetime64[D]")
 
 
 def _days(rng: np.random.Generator, lo_hi: np.ndarray) -> np.ndarray:
@@ -105,7 +109,7 @@ def works_frame(assets: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     # new roads built FY 2565-2569 come with their construction contract
     new = np.flatnonzero((assets["asset"] == "road").to_numpy()
                          & (assets["year_built"] >= 2022).to_numpy() & local)
-    new_fy = assets["year_built"].to_numpy()[new] + 543  # built Jan-Jun of that year
+    new_fy = assets["year_built"].to_numpy()[new] + BE_OFFSET  # built Jan-Jun of that year
     parts.append(pd.DataFrame({"row": new, "treatment": "new_construction", "fy": new_fy}))
     w = pd.concat(parts, ignore_index=True)
     a = assets.iloc[w["row"].to_numpy()].reset_index(drop=True)

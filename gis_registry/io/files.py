@@ -16,7 +16,12 @@ import pyogrio
 from sqlalchemy import Connection
 
 from gis_registry.errors import GisRegistryError, ValidationError
-from gis_registry.queries.features import geometry_columns, insert_features, layer_table, read_layer
+from gis_registry.queries.features import (
+    frame_records,
+    insert_features,
+    layer_table,
+    read_layer,
+)
 
 DRIVERS = {
     ".gpkg": "GPKG",
@@ -69,12 +74,7 @@ def import_file(
     frame = frame.rename(columns=_shapefile_names(frame.columns, table.c.keys()))
     if rename:
         frame = frame.rename(columns=rename)
-    geoms = geometry_columns(table)
-    if frame.geometry.name not in geoms:
-        frame = frame.rename_geometry(geoms[0])
-    records: list[dict[str, Any]] = []
-    for row in frame.to_dict(orient="records"):
-        records.append({k: (None if _missing(v) else v) for k, v in row.items()})
+    records = frame_records(frame, table)
     if not records:
         raise ValidationError(layer, [(None, "(file)", f"{path} holds no features")])
     return insert_features(conn, layer, records)
@@ -131,10 +131,3 @@ def _shapefile_names(columns: Any, fields: list[str]) -> dict[str, str]:
         if len(matches) == 1:
             mapping[column] = matches[0]
     return mapping
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False

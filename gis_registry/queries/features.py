@@ -127,6 +127,32 @@ def read_layer(
     return frame
 
 
+def frame_records(frame: pd.DataFrame, table: Table) -> list[dict[str, Any]]:
+    """Rows of a (Geo)DataFrame as records for :func:`insert_features`.
+
+    Geometries are reprojected to EPSG:4326, an active geometry column the layer does not have
+    (``geometry``) becomes the layer's first one (``geom``, ``boundary``), and missing values
+    (NaN, NaT, None) become None.
+    """
+    if isinstance(frame, gpd.GeoDataFrame):
+        if frame.crs is not None:
+            frame = frame.to_crs(SRID)
+        geoms = geometry_columns(table)
+        if frame.geometry.name not in geoms:
+            frame = frame.rename_geometry(geoms[0])
+    return [
+        {k: (None if _is_missing(v) else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # arrays, geometries: never "missing" as a whole
+        return False
+
+
 def _bind(table: Table, record: dict[str, Any]) -> dict[str, Any]:
     """Geometries to EWKB elements with the layer SRID."""
     out = dict(record)
