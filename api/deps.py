@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
+from api.batch import FeatureReader
 from api.pool import AsyncPool
 from api.settings import ApiSettings
 from gis_registry.auth import (
@@ -32,6 +33,7 @@ class ServiceState:
     database_url: str
     pool: AsyncPool
     engine: Engine
+    features: FeatureReader
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
     def cached(self, key: str, ttl_s: float) -> Any:

@@ -1,11 +1,13 @@
-"""The two hottest reads (a page of features, a feature by id) without FastAPI's routing,
-dependency and validation machinery, which costs more than the database on small answers.
+"""The two hottest reads (a page of features, a feature by id) in front of FastAPI: no routing,
+dependency injection, validation or middleware, which cost more than the database on small
+answers.
 
-This is an ASGI wrapper in front of the app. It answers only what it fully recognises (public
-GET requests whose parameters are all well-formed) by calling the same functions the routes
-call (:func:`api.routers.items.serve_items` / ``serve_item``), so the answers are identical. For
-anything else, including every error, it steps aside and the app answers: the routes stay the
-reference, documented in the OpenAPI document and validated there.
+:class:`FastReads` wraps the whole application (:class:`api.app.Service` puts it outside
+FastAPI's middleware stack). It answers only what it fully recognises (public GET requests for
+JSON whose parameters are all well-formed) by calling the same functions the routes call
+(:func:`api.routers.items.serve_items` and ``feature_answer``), so the answers are identical.
+For anything else, including every error, it steps aside before sending a byte and the app
+answers: the routes stay the reference, documented in the OpenAPI document and validated there.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.collections import COLLECTIONS
 from api.deps import ServiceState
-from api.formats import F
-from api.routers.items import MAX_OFFSET, serve_item, serve_items
+from api.formats import GEOJSON, F, prefers_html
+from api.links import base_of
+from api.routers.items import MAX_OFFSET, feature_answer, serve_items
 
 _STRINGS = {
     "bbox": 400,
@@ -31,6 +34,8 @@ _STRINGS = {
     "filter-lang": 50,
     "filter-crs": 200,
 }
+_CREDENTIALS = (b"authorization", b"x-api-key")
+_GEOJSON = GEOJSON.encode()
 
 
 class FastReads:
@@ -46,24 +51,77 @@ class FastReads:
                 and parts[1] == "collections"
                 and parts[3] == "items"
                 and parts[2] in COLLECTIONS
-                and self._public(scope)
+                and self.state.settings.public_read
             ):
-                response = await self._try(scope, receive, parts)
-                if response is not None:
-                    await response(scope, receive, send)
+                headers = _headers(scope)
+                if headers is not None and await self._try(scope, receive, send, parts, headers):
                     return
         await self.app(scope, receive, send)
 
-    def _public(self, scope: Scope) -> bool:
-        if not self.state.settings.public_read:
+    async def _try(
+        self, scope: Scope, receive: Receive, send: Send, parts: list[str], headers: dict
+    ) -> bool:
+        args = self._arguments(scope["query_string"])
+        if args is None or args.get("f") == F.html:
             return False
-        return not any(name in (b"authorization", b"x-api-key") for name, _ in scope["headers"])
+        if "f" not in args and prefers_html(headers.get(b"accept", b"").decode("latin-1")):
+            return False
+        try:
+            if len(parts) == 4:
+                response = await serve_items(
+                    Request(scope, receive),
+                    self.state,
+                    parts[2],
+                    bbox=args.get("bbox"),
+                    bbox_crs=args.get("bbox-crs"),
+                    crs=args.get("crs"),
+                    limit=args.get("limit", self.state.settings.default_limit),
+                    offset=args.get("offset", 0),
+                    datetime=args.get("datetime"),
+                    at=args.get("at"),
+                    filter=args.get("filter"),
+                    filter_lang=args.get("filter-lang"),
+                    filter_crs=args.get("filter-crs"),
+                    f=args.get("f"),
+                )
+            else:
+                if not parts[4] or len(parts[4]) > 200 or set(args) - {"crs", "f"}:
+                    return False  # other parameters do not apply to one feature: the route says so
+                host = headers.get(b"host")
+                body, extra = await feature_answer(
+                    self.state,
+                    base_of(scope, host.decode("latin-1") if host else None),
+                    parts[2],
+                    parts[4],
+                    args.get("crs"),
+                )
+                response = None
+        except Exception:  # the route answers errors (with the one error handler)
+            return False
+        if response is not None:
+            await response(scope, receive, send)
+            return True
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", _GEOJSON),
+                    (b"content-length", str(len(body)).encode()),
+                    *((k.lower().encode(), v.encode()) for k, v in extra.items()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+        return True
 
-    async def _try(self, scope: Scope, receive: Receive, parts: list[str]) -> Any:
-        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    def _arguments(self, query_string: bytes) -> dict[str, Any] | None:
+        """The standard parameters, or None when any is repeated, malformed or out of range."""
         args: dict[str, Any] = {}
+        if not query_string:
+            return args
         settings = self.state.settings
-        for name, value in query:
+        for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
             if name in args:
                 return None  # repeated standard parameter: let the route decide
             if name in _STRINGS:
@@ -82,31 +140,14 @@ class FastReads:
                 if value not in ("json", "html"):
                     return None
                 args["f"] = F(value)
-        request = Request(scope, receive)
-        try:
-            if len(parts) == 4:
-                return await serve_items(
-                    request,
-                    self.state,
-                    parts[2],
-                    bbox=args.get("bbox"),
-                    bbox_crs=args.get("bbox-crs"),
-                    crs=args.get("crs"),
-                    limit=args.get("limit", settings.default_limit),
-                    offset=args.get("offset", 0),
-                    datetime=args.get("datetime"),
-                    at=args.get("at"),
-                    filter=args.get("filter"),
-                    filter_lang=args.get("filter-lang"),
-                    filter_crs=args.get("filter-crs"),
-                    f=args.get("f"),
-                )
-            if len(parts[4]) > 200 or not parts[4]:
-                return None
-            if set(args) - {"crs", "f"}:  # nothing else applies to one feature
-                return None
-            return await serve_item(
-                request, self.state, parts[2], parts[4], crs=args.get("crs"), f=args.get("f")
-            )
-        except Exception:  # the route answers errors (with the one error handler)
+        return args
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes] | None:
+    """The request headers, or None when the caller sent credentials (the route checks them)."""
+    headers = {}
+    for name, value in scope["headers"]:
+        if name in _CREDENTIALS:
             return None
+        headers[name] = value
+    return headers

@@ -25,7 +25,11 @@ def wants_html(request: Request, f: F | None) -> bool:
     """HTML for browsers (Accept names text/html and no JSON), JSON/GeoJSON otherwise."""
     if f is not None:
         return f == F.html
-    accept = request.headers.get("accept", "")
+    return prefers_html(request.headers.get("accept", ""))
+
+
+def prefers_html(accept: str) -> bool:
+    """An Accept header naming text/html and no JSON: a browser."""
     return "text/html" in accept and "json" not in accept
 
 

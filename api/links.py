@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from starlette.types import Scope
 
 
 def base(request: Request) -> str:
     """scheme://host[:port][/root_path] of the request, as the client addressed the server."""
-    scope = request.scope
-    host = request.headers.get("host")
+    return base_of(request.scope, request.headers.get("host"))
+
+
+def base_of(scope: Scope, host: str | None) -> str:
+    """:func:`base` from an ASGI scope and its Host header (for raw ASGI code)."""
     if not host:
         server = scope.get("server")
         host = f"{server[0]}:{server[1]}" if server else "localhost"

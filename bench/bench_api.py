@@ -1,11 +1,13 @@
 """Our OGC API - Features server beside tipg, on the same database in the same run.
 
 ``python -m bench api [-- --scale 1 --duration 10 --workers 1]``: builds (or reuses with
-``--reuse``) the bench database ``<db>_bench_api``, loads the Lampang demo (``load_demo``; a
-synthetic road layer when the demo generator is not available, or with ``--synthetic``),
-starts our server and tipg (from ``bench/.venv-tipg``, made by ``bench/setup_tipg.sh``) on it,
-and runs ``wrk -t2 -c16`` on three requests against both, plus ``pgbench`` on the SQL our
-server sends for the same page (what PostgreSQL itself can give). Prints req/s, p99 and ratios.
+``--reuse``) the bench database ``<db>_bench_api_s<scale>``, loads the Lampang demo
+(``load_demo``; synthetic roads when the generator is not available, or with
+``--synthetic``), starts our server and tipg (from ``bench/.venv-tipg``, made by
+``bench/setup_tipg.sh``) on it, and runs ``wrk -t2 -c16`` on four requests against both (the
+last asks for a different random feature each time, the same sequence for both), plus
+``pgbench`` on the SQL our server sends for the same answer, in a session set as our read
+pool sets it (what PostgreSQL itself can give). Prints req/s, p99 and ratios.
 """
 
 from __future__ import annotations
@@ -74,11 +76,12 @@ def prepare_database(scale: float, *, synthetic: bool, reuse: bool) -> str:
     from gis_registry.settings import Settings
 
     settings = Settings()
+    suffix = f"_bench_api_s{scale:g}".replace(".", "_")  # one database per scale
     if reuse:
         from sqlalchemy.engine import make_url
 
         url = make_url(database_url(settings))
-        name = f"{url.database}_bench_api"
+        name = f"{url.database}{suffix}"
         dsn = url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
         try:
             with psycopg.connect(dsn) as conn:
@@ -88,7 +91,7 @@ def prepare_database(scale: float, *, synthetic: bool, reuse: bool) -> str:
                 return dsn
         except psycopg.Error:
             pass
-    dsn = create_test_database(settings, suffix="_bench_api", per_process=False)
+    dsn = create_test_database(settings, suffix=suffix, per_process=False)
     engine = make_engine(settings, url=dsn)
     upgrade(engine)
     started = time.perf_counter()
@@ -146,13 +149,25 @@ def stop(proc: subprocess.Popen) -> None:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def wrk(url: str, *, threads: int, connections: int, duration: int) -> dict[str, float]:
-    out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+RANDOM_ID_LUA = """
+math.randomseed(52)
+request = function()
+  return wrk.format("GET", "%s" .. math.random(%d, %d))
+end
+"""
+
+
+def wrk(
+    url: str, *, threads: int, connections: int, duration: int, script: str | None = None
+) -> dict[str, float]:
+    """wrk on ``url``; with ``script`` (Lua source), the script makes the requests."""
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        if script:
+            lua.write(script)
+            lua.flush()
+            cmd += ["-s", lua.name]
+        out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -164,13 +179,23 @@ def wrk(url: str, *, threads: int, connections: int, duration: int) -> dict[str,
 
 
 def pgbench(
-    dsn: str, query: str, *, clients: int, threads: int, duration: int, options: str = ""
+    dsn: str,
+    query: str,
+    *,
+    clients: int,
+    threads: int,
+    duration: int,
+    options: str = "",
+    prelude: str = "",
+    mode: str = "prepared",
 ) -> float:
+    """tps of ``query`` (after pgbench meta-commands ``prelude``), with ``options`` as the
+    sessions' PGOPTIONS (our read pool's settings: same SQL, same session)."""
     exe = next((p for p in PGBENCH_CANDIDATES if shutil.which(p)), None)
     if exe is None:
         raise RuntimeError("pgbench not found")
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
-        f.write(query.strip().rstrip(";") + ";\n")
+        f.write(prelude + query.strip().rstrip(";") + ";\n")
         script = f.name
     try:
         out = subprocess.run(
@@ -178,7 +203,7 @@ def pgbench(
                 exe,
                 "-n",
                 "-M",
-                "prepared",
+                mode,
                 f"-c{clients}",
                 f"-j{threads}",
                 f"-T{duration}",
@@ -189,6 +214,7 @@ def pgbench(
             capture_output=True,
             text=True,
             check=True,
+            env={**os.environ, "PGOPTIONS": options},
         ).stdout
     finally:
         os.unlink(script)
@@ -222,6 +248,9 @@ def main(argv: list[str]) -> dict:
         mid_id = conn.execute(
             "SELECT id FROM roads ORDER BY id OFFSET %s LIMIT 1", [n_roads // 2]
         ).fetchone()[0]
+        first_id, last_id = conn.execute("SELECT min(id), max(id) FROM roads").fetchone()
+        if last_id - first_id + 1 != n_roads:
+            raise SystemExit("road ids are not contiguous: the random-id request needs them so")
         # a small box (about 4 x 4 km) centred on the densest 0.02-degree cell of the network
         cx, cy = conn.execute(
             "SELECT ST_X(c) + 0.01, ST_Y(c) + 0.01 FROM ("
@@ -292,7 +321,10 @@ def main(argv: list[str]) -> dict:
         "items bbox limit=100": "/collections/{c}/items?limit=100&bbox=" + bbox,
         "items limit=1000": "/collections/{c}/items?limit=1000",
         "feature by id": "/collections/{c}/items/" + str(mid_id),
+        # every request a different feature, the same sequence for both servers
+        "feature by random id": "/collections/{c}/items/",
     }
+    scripts = {"feature by random id": RANDOM_ID_LUA}
     results: dict = {
         "roads": n_roads,
         "scale": args.scale,
@@ -306,6 +338,11 @@ def main(argv: list[str]) -> dict:
             returned = {}
             for name, (base, cid) in bases.items():
                 url = base + template.format(c=cid)
+                script = None
+                if label in scripts:
+                    path = url.removeprefix(base)
+                    script = scripts[label] % (path, first_id, last_id)
+                    url = f"{url}{mid_id}"
                 r = httpx.get(url, timeout=60)
                 r.raise_for_status()
                 doc = r.json()
@@ -313,7 +350,11 @@ def main(argv: list[str]) -> dict:
                 for _ in range(20):  # warm up (prepared statements, caches)
                     httpx.get(url, timeout=60)
                 row[name] = wrk(
-                    url, threads=args.threads, connections=args.connections, duration=args.duration
+                    url,
+                    threads=args.threads,
+                    connections=args.connections,
+                    duration=args.duration,
+                    script=script,
                 )
                 print(
                     f"  {label:<22} {name:<5} {row[name]['rps']:>9.1f} req/s "
@@ -326,8 +367,10 @@ def main(argv: list[str]) -> dict:
             results["requests"][label] = row
         # what PostgreSQL itself gives for the same SQL (the whole FeatureCollection in SQL)
         from api import features_sql as q
+        from api.app import read_session_options
         from api.collections import COLLECTIONS
         from api.crs import parse_crs
+        from api.settings import ApiSettings
 
         roads = COLLECTIONS["roads"]
         statements = {}
@@ -344,13 +387,25 @@ def main(argv: list[str]) -> dict:
             count_cap=100_000 if n_roads < 100_000 else None,
         )
         statements["feature by id"] = q.feature_query(roads, mid_id)
-        for label, (text, params) in statements.items():
+        text, _ = q.feature_query(roads, mid_id)
+        random_id = (f"\\set id random({first_id}, {last_id})\n", text.replace("%s", ":id"))
+        session = read_session_options(ApiSettings())
+        for label in results["requests"]:
+            if label == "feature by random id":
+                prelude, script = random_id
+            else:
+                prelude, script = "", inline(dsn, *statements[label])
+            # pages are planned for their values (unnamed statements), features prepared once
+            mode = "prepared" if label.startswith("feature") else "extended"
             tps = pgbench(
                 dsn,
-                inline(dsn, text, params),
+                script,
                 clients=args.connections,
                 threads=args.threads,
                 duration=args.duration,
+                options=session,
+                prelude=prelude,
+                mode=mode,
             )
             results["requests"][label]["postgres_tps"] = tps
             print(f"  {label:<22} pgbench {tps:>9.1f} tps", flush=True)

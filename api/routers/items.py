@@ -185,7 +185,10 @@ async def serve_items(
         cap = await count_cap(state, c, bool(flt))
         text, params = q.page_query(c, flt, limit=limit, offset=offset, crs=out_crs, count_cap=cap)
     async with state.pool.connection() as conn:
-        cur = await conn.execute(text, params, binary=True)
+        # Planned for its values, never prepared: a page's best plan depends on them (a small
+        # bbox wants the spatial index, the whole province the key order), which a generic
+        # plan, chosen after a few executions of a prepared statement, cannot know.
+        cur = await conn.execute(text, params, binary=True, prepare=False)
         matched, returned, features = await cur.fetchone()
     if matched is not None and (cap is None or matched > cap):
         matched = None  # more than the cap: unknown, rather than a full count
@@ -194,6 +197,28 @@ async def serve_items(
     if wants_html(request, f):
         return html_page(f"{c.title}: features", orjson.loads(body))
     return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs.uri}>"})
+
+
+async def feature_answer(
+    state: ServiceState, base_url: str, collection_id: str, feature_id: str, crs: str | None
+) -> tuple[bytes, dict[str, str]]:
+    """One feature with its links (GeoJSON bytes) and its headers (ETag, Content-Crs)."""
+    c = get_collection(collection_id)
+    out_crs: Crs = parse_crs(crs)
+    key = c.parse_key(feature_id)
+    row = await state.features.get(c, out_crs, key)
+    if row is None:
+        raise NotFound(f"{c.id} feature {feature_id} does not exist")
+    feature, version = row
+    root = f"{base_url}/collections/{c.id}"
+    links = [
+        link(f"{root}/items/{feature_id}", "self", GEOJSON, "this feature"),
+        link(f"{root}/items/{feature_id}?f=html", "alternate", HTML, "this feature as HTML"),
+        link(root, "collection", JSON, c.title),
+        link(f"{root}/items/{feature_id}/history", "version-history", JSON, "its changes"),
+    ]
+    body = feature[:-1] + b',"links":' + orjson.dumps(links) + b"}"
+    return body, {"ETag": etag(version), "Content-Crs": f"<{out_crs.uri}>"}
 
 
 async def serve_item(
@@ -206,27 +231,9 @@ async def serve_item(
     f: F | None = None,
 ) -> Response:
     """One feature with its ETag."""
-    c = get_collection(collection_id)
-    out_crs: Crs = parse_crs(crs)
-    key = c.parse_key(feature_id)
-    text, params = q.feature_query(c, key, out_crs)
-    async with state.pool.connection() as conn:
-        cur = await conn.execute(text, params, binary=True)
-        row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"{c.id} feature {feature_id} does not exist")
-    feature, version = row
-    root = f"{base(request)}/collections/{c.id}"
-    links = [
-        link(f"{root}/items/{feature_id}", "self", GEOJSON, "this feature"),
-        link(f"{root}/items/{feature_id}?f=html", "alternate", HTML, "this feature as HTML"),
-        link(root, "collection", JSON, c.title),
-        link(f"{root}/items/{feature_id}/history", "version-history", JSON, "its changes"),
-    ]
-    body = feature[:-1] + b',"links":' + orjson.dumps(links) + b"}"
-    headers = {"ETag": etag(version), "Content-Crs": f"<{out_crs.uri}>"}
+    body, headers = await feature_answer(state, base(request), collection_id, feature_id, crs)
     if wants_html(request, f):
-        return html_page(f"{c.title} {feature_id}", orjson.loads(body))
+        return html_page(f"{get_collection(collection_id).title} {feature_id}", orjson.loads(body))
     return Response(body, media_type=GEOJSON, headers=headers)
 
 

@@ -201,6 +201,22 @@ def test_numbermatched_left_out_above_the_count_limit(api_url):
         assert filtered["numberMatched"] == 12
 
 
+def test_filtered_pages_are_the_same_below_and_above_the_count_limit(client, api_url):
+    """The page statement takes its page from the counted matches, or (above the cap) from a
+    scan in key order: both give the same features in the same order."""
+    from tests.api.conftest import make_client
+
+    query = "/collections/roads/items?bbox=99.0,17.5,100.2,19.2&limit=4&offset={}"
+    with make_client(api_url, count_limit=5) as small:
+        for offset in (0, 3, 8, 10_000):
+            full = client.get(query.format(offset)).json()
+            capped = small.get(query.format(offset)).json()
+            assert full["numberMatched"] > 5 and "numberMatched" not in capped
+            ids = [f["id"] for f in full["features"]]
+            assert ids == [f["id"] for f in capped["features"]]
+            assert ids == sorted(ids)
+
+
 @pytest.mark.parametrize(
     "query",
     [
