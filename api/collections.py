@@ -125,6 +125,8 @@ class Collection:
             if not -(2**31) <= number < 2**31:
                 raise InvalidParameter("featureId", f"'{value}' is not a feature id")
             return number
+        if "\x00" in value:  # PostgreSQL text cannot hold it (and one bad key would fail a batch)
+            raise InvalidParameter("featureId", "a feature id must not contain NUL characters")
         return value
 
     def parse_value(self, name: str, raw: str) -> Any:

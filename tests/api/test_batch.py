@@ -81,3 +81,11 @@ def test_text_keys_and_errors_reach_every_waiting_request(api_url):
     bad = api_url.rsplit("/", 1)[0] + "/no_such_database_here"
     answers, _ = read_together(bad, [("roads", 1, None), ("roads", 2, None)])
     assert all(isinstance(a, Exception) for a in answers), answers
+
+
+def test_a_key_that_postgresql_would_refuse_never_reaches_a_batch(client):
+    """A NUL in a text key is refused while parsing: in a shared statement it would fail every
+    request of the batch."""
+    r = client.get("/collections/districts/items/52%0001")
+    assert r.status_code == 400
+    assert r.json()["code"] == "InvalidParameterValue" and "featureId" in r.json()["detail"]
