@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 
 from api import errors, openapi
 from api.batch import FeatureReader
+from api.compression import Compression
 from api.deps import ServiceState
 from api.fastpath import FastReads
 from api.pool import AsyncPool
@@ -103,4 +104,5 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(maps.router)
     openapi.install(app)
+    app.add_middleware(Compression)
     return app

@@ -16,9 +16,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.collections import COLLECTIONS
+from api.compression import MINIMUM_SIZE, Compression
 from api.deps import ServiceState
 from api.formats import GEOJSON, F, prefers_html
 from api.links import base_of
@@ -98,8 +100,14 @@ class FastReads:
                 response = None
         except Exception:  # the route answers errors (with the one error handler)
             return False
+        if (
+            response is None
+            and len(body) >= MINIMUM_SIZE
+            and b"gzip" in headers.get(b"accept-encoding", b"")
+        ):  # a big feature (a district's boundary, say) for a client that takes gzip
+            response = Response(body, media_type=GEOJSON, headers=extra)
         if response is not None:
-            await response(scope, receive, send)
+            await Compression(response)(scope, receive, send)
             return True
         await send(
             {

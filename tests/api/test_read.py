@@ -239,3 +239,35 @@ def test_fast_path_answers_as_the_routes_do(client, keys, query):
     strip = re.compile(rb'"timeStamp":"[^"]*"')
     assert strip.sub(b"", fast.content) == strip.sub(b"", routed.content)
     assert fast.headers.get("etag") == routed.headers.get("etag")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/collections/roads/items?limit=200",  # fast path
+        "/collections/roads/items?limit=200&f=html",  # route
+        "/collections/districts/items/5201",  # one feature, fast path (threshold lowered)
+    ],
+)
+def test_big_answers_are_gzipped_for_clients_that_ask(client, path, monkeypatch):
+    import zlib
+
+    from api import compression, fastpath
+
+    if "/items/" in path:  # the test world's features are small: make this one "big"
+        monkeypatch.setattr(compression, "MINIMUM_SIZE", 200)
+        monkeypatch.setattr(fastpath, "MINIMUM_SIZE", 200)
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    with client.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as r:
+        packed = b"".join(r.iter_raw())
+        assert r.headers["content-encoding"] == "gzip"
+        assert "accept-encoding" in r.headers.get("vary", "").lower()
+        assert r.headers.get("etag") == plain.headers.get("etag")
+    assert "content-encoding" not in plain.headers
+    assert len(packed) < len(plain.content)
+    assert zlib.decompress(packed, 16 + zlib.MAX_WBITS) == plain.content
+
+
+def test_small_answers_go_as_they_are(client):
+    r = client.get("/collections/roads/items/1", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and "content-encoding" not in r.headers
