@@ -108,6 +108,11 @@ class Collection:
 
     def queryables(self) -> dict[str, dict[str, Any]]:
         out = {}
+        for name in (self.geometry, *self.other_geometries):  # for the CQL2 spatial functions
+            if name:
+                out[name] = {"title": name, **json_type(self.table.c[name])}
+        if self.geometry:
+            out[self.geometry]["x-ogc-role"] = "primary-geometry"
         for name in self.properties:
             column = self.table.c[name]
             schema = {"title": name, **json_type(column)}

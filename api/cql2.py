@@ -1,6 +1,8 @@
-"""CQL2 text, Basic CQL2 (OGC API - Features Part 3): comparisons (``= <> < <= > >=``),
+"""CQL2 text (OGC API - Features Part 3): Basic CQL2 (comparisons ``= <> < <= > >=``,
 ``IS [NOT] NULL``, ``AND``/``OR``/``NOT`` and parentheses, over the collection's properties and
-string, number, boolean, ``DATE('...')`` and ``TIMESTAMP('...')`` literals.
+string, number, boolean, ``DATE('...')`` and ``TIMESTAMP('...')`` literals) and the spatial
+functions (``S_INTERSECTS``, ``S_WITHIN``, ... over a geometry property and WKT or
+``BBOX(...)`` literals in CRS84).
 
 The text is parsed here into SQL built from the collection registry's identifiers and bound
 parameters; nothing of the input reaches the SQL text.
@@ -13,7 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
 from psycopg import sql
+from shapely.errors import ShapelyError
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, Integer, Numeric, SmallInteger
 
 from api.collections import Collection
@@ -27,12 +31,33 @@ _TOKEN = re.compile(
       | (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
       | (?P<op><>|<=|>=|=|<|>)
       | (?P<paren>[()])
+      | (?P<comma>,)
       | (?P<quoted>"(?:[^"]|"")+")
       | (?P<word>[A-Za-z_][A-Za-z0-9_.:]*)
     )""",
     re.VERBOSE,
 )
 KEYWORDS = {"AND", "OR", "NOT", "IS", "NULL", "TRUE", "FALSE", "DATE", "TIMESTAMP"}
+# CQL2 spatial functions and the PostGIS predicate of each
+SPATIAL = {
+    "S_INTERSECTS": "ST_Intersects",
+    "S_DISJOINT": "ST_Disjoint",
+    "S_EQUALS": "ST_Equals",
+    "S_TOUCHES": "ST_Touches",
+    "S_CROSSES": "ST_Crosses",
+    "S_WITHIN": "ST_Within",
+    "S_CONTAINS": "ST_Contains",
+    "S_OVERLAPS": "ST_Overlaps",
+}
+WKT_TYPES = {
+    "POINT",
+    "LINESTRING",
+    "POLYGON",
+    "MULTIPOINT",
+    "MULTILINESTRING",
+    "MULTIPOLYGON",
+    "GEOMETRYCOLLECTION",
+}
 
 
 @dataclass(frozen=True)
@@ -137,6 +162,14 @@ class Parser:
                 raise self.fail("a ')' is missing")
             self.depth -= 1
             return inner
+        nxt = self.tokens[self.pos + 1] if self.pos + 1 < len(self.tokens) else None
+        if (
+            token
+            and token.kind == "word"
+            and token.value.upper() in SPATIAL
+            and nxt == Token("paren", "(")
+        ):
+            return self.spatial_predicate()
         left = self.scalar()
         if self.accept("keyword", "IS"):
             negated = self.accept("keyword", "NOT")
@@ -187,6 +220,100 @@ class Parser:
                 )
             return Property(token.value)
         raise self.fail(f"unexpected '{token.value}'")
+
+    def spatial_predicate(self) -> sql.Composable:
+        """``S_INTERSECTS(a, b)`` and its kin: each side a geometry property or literal."""
+        function = SPATIAL[self.take().value.upper()]
+        self.take()  # (
+        left = self.spatial_operand()
+        if not self.accept("comma"):
+            raise self.fail(f"{function} takes two geometries, separated by a comma")
+        right = self.spatial_operand()
+        if not self.accept("paren", ")"):
+            raise self.fail("a ')' is missing after the second geometry")
+        return sql.SQL("{}({}, {})").format(sql.SQL(function), left, right)
+
+    def spatial_operand(self) -> sql.Composable:
+        token = self.take()
+        name = token.value.upper() if token.kind == "word" else ""
+        if name == "BBOX":
+            return self.bbox_literal()
+        if name in WKT_TYPES:
+            return self.wkt_literal(name)
+        if token.kind == "word":
+            geometries = [g for g in (self.c.geometry, *self.c.other_geometries) if g]
+            if token.value not in geometries:
+                raise self.fail(
+                    f"'{token.value}' is not a geometry of '{self.c.id}' "
+                    f"(geometries: {', '.join(geometries) or 'none'})"
+                )
+            return sql.SQL("t.") + sql.Identifier(token.value)
+        raise self.fail(f"expected a geometry property, WKT or BBOX, not '{token.value}'")
+
+    def bbox_literal(self) -> sql.Composable:
+        if not self.accept("paren", "("):
+            raise self.fail("BBOX takes four numbers: BBOX(minx, miny, maxx, maxy)")
+        numbers = []
+        while True:
+            token = self.take()
+            if token.kind != "number":
+                raise self.fail("BBOX takes four numbers: BBOX(minx, miny, maxx, maxy)")
+            numbers.append(float(token.value))
+            if self.accept("paren", ")"):
+                break
+            if not self.accept("comma"):
+                raise self.fail("BBOX numbers are separated by commas")
+        if len(numbers) == 6:  # minx, miny, minz, maxx, maxy, maxz: heights are not stored
+            numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+        if len(numbers) != 4:
+            raise self.fail("BBOX takes four (or six) numbers: BBOX(minx, miny, maxx, maxy)")
+        minx, miny, maxx, maxy = numbers
+        if minx > maxx or miny > maxy:
+            raise self.fail("BBOX expects minx, miny, maxx, maxy with min <= max")
+        self.check_lonlat(numbers)
+        self.params.extend(numbers)
+        return sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
+
+    def wkt_literal(self, kind: str) -> sql.Composable:
+        """A WKT geometry (its tokens up to the matching parenthesis), read by shapely."""
+        words = [kind]
+        depth = 0
+        while True:
+            token = self.peek()
+            if token is None:
+                raise self.fail(f"the {kind} ends too early")
+            if token.kind == "paren":
+                depth += 1 if token.value == "(" else -1
+            elif token.kind == "word" and token.value.upper() in ("Z", "M", "ZM", "EMPTY"):
+                pass
+            elif token.kind not in ("number", "comma"):
+                raise self.fail(f"unexpected '{token.value}' in a {kind}")
+            words.append(token.value)
+            self.pos += 1
+            if depth == 0 and token.kind == "paren":
+                break
+            if depth == 0 and token.value.upper() == "EMPTY":
+                break
+        text = " ".join(words)
+        try:
+            geometry = shapely.from_wkt(text)
+        except ShapelyError as exc:
+            raise self.fail(f"cannot read the geometry '{text[:60]}': {exc}") from None
+        if not geometry.is_valid:
+            reason = shapely.is_valid_reason(geometry)
+            raise self.fail(f"the geometry '{text[:60]}' is not valid: {reason}")
+        if not geometry.is_empty:
+            self.check_lonlat(geometry.bounds)
+        self.params.append(geometry.wkb_hex)
+        return sql.SQL("ST_GeomFromWKB(decode(%s, 'hex'), 4326)")
+
+    def check_lonlat(self, bounds: Any) -> None:
+        minx, miny, maxx, maxy = bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise self.fail(
+                "geometries in a filter are longitude, latitude (CRS84): "
+                "longitudes in [-180, 180], latitudes in [-90, 90]"
+            )
 
     def operand(self, item: Literal | Property, hint: Literal | Property | None) -> sql.Composable:
         if isinstance(item, Property):

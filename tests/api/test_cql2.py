@@ -1,4 +1,4 @@
-"""CQL2-text filtering (Basic CQL2)."""
+"""CQL2-text filtering (Basic CQL2 and the spatial functions)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,16 @@ def test_filter_with_other_parameters(client):
         "lanes = 99999999999",
         "(((surface = 'x')",
         "inspected_on = DATE('yesterday')",
-        "S_INTERSECTS(geom, POINT(1 2))",
+        "S_INTERSECTS(geom, POINT(999 2))",  # not longitude, latitude
+        "S_INTERSECTS(surface, POINT(99.5 18.3))",  # not a geometry
+        "S_INTERSECTS(geom POINT(99.5 18.3))",
+        "S_INTERSECTS(geom, POINT(99.5 18.3)",
+        "S_INTERSECTS(geom, POLYGON((99 18, 100 19, 100 18, 99 19, 99 18)))",  # bow tie
+        "S_INTERSECTS(geom, POLYGON((99 18, 100 19)))",
+        "S_INTERSECTS(geom, BBOX(100, 18, 99, 19))",
+        "S_INTERSECTS(geom, BBOX(99, 18, 100))",
+        "S_INTERSECTS(geom, POINT(99.5 'x'))",
+        "S_WITHIN(geom, LINESTRING(99 18, 100 19); DROP TABLE roads)",
         "(" * 80 + "lanes = 2" + ")" * 80,
         "x" * 5000,
     ],
@@ -83,3 +92,41 @@ def test_only_cql2_text(client):
         "/collections/roads/items", params={"filter": "lanes = 2", "filter-lang": "cql2-json"}
     )
     assert r.status_code == 400
+
+
+def test_spatial_functions_agree_with_postgis_and_bbox(client, api_url):
+    import psycopg
+
+    box = "99.40,18.20,99.50,18.25"
+    by_bbox = client.get("/collections/roads/items", params={"bbox": box, "limit": 1000}).json()[
+        "features"
+    ]
+    expected = sorted(f["id"] for f in by_bbox)
+    assert expected
+    assert ids(client, "roads", f"S_INTERSECTS(geom, BBOX({box}))") == expected
+    polygon = "POLYGON((99.40 18.20, 99.50 18.20, 99.50 18.25, 99.40 18.25, 99.40 18.20))"
+    assert ids(client, "roads", f"S_INTERSECTS(geom, {polygon})") == expected
+    # the complement, combined with an attribute filter
+    rest = ids(client, "roads", f"NOT S_INTERSECTS(geom, {polygon}) AND lanes >= 1")
+    assert rest and not set(rest) & set(expected)
+    with psycopg.connect(api_url) as conn:
+        within = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM roads WHERE ST_Within(geom, ST_GeomFromText(%s, 4326)) ORDER BY id",
+                [polygon],
+            )
+        ]
+    assert within and ids(client, "roads", f"s_within(geom, {polygon})") == within
+    assert ids(client, "roads", f"S_CONTAINS({polygon}, geom)") == within
+    # a point on no road, a multipoint, an empty geometry
+    assert ids(client, "roads", "S_INTERSECTS(geom, POINT(98.0 17.0))") == []
+    assert ids(client, "roads", "S_INTERSECTS(geom, MULTIPOINT((98 17), (98.1 17.1)))") == []
+    assert ids(client, "roads", "S_INTERSECTS(geom, POINT EMPTY)") == []
+
+
+def test_geometries_are_queryables(client):
+    doc = client.get("/collections/local_bodies/queryables").json()
+    assert doc["properties"]["boundary"]["x-ogc-role"] == "primary-geometry"
+    conformance = client.get("/conformance").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions" in conformance
