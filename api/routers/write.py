@@ -42,6 +42,14 @@ _FEATURE_SCHEMA = {
         "properties": {"type": "object", "nullable": True},
     },
 }
+_COLLECTION_SCHEMA = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": _FEATURE_SCHEMA, "minItems": 1},
+    },
+}
 _BODY = {
     "requestBody": {
         "required": True,
@@ -51,6 +59,18 @@ _BODY = {
         },
     }
 }
+_CREATE_SCHEMA = {"oneOf": [_FEATURE_SCHEMA, _COLLECTION_SCHEMA]}
+_CREATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "a Feature, or a FeatureCollection added all or nothing",
+        "content": {
+            GEOJSON: {"schema": _CREATE_SCHEMA},
+            "application/json": {"schema": _CREATE_SCHEMA},
+        },
+    }
+}
+MAX_FEATURES = 10_000  # in one FeatureCollection
 _PATCH_BODY = {
     "requestBody": {
         "required": True,
@@ -128,6 +148,31 @@ def record_from_body(c: Collection, body: Any, *, ref: Any = None) -> dict[str, 
     return record
 
 
+def records_from_post(c: Collection, body: Any) -> list[dict[str, Any]]:
+    """The records of a POST: one Feature, or every Feature of a FeatureCollection. Every
+    problem of every feature is reported at once; features are named #1, #2... in order."""
+    if not (isinstance(body, Mapping) and body.get("type") == "FeatureCollection"):
+        return [record_from_body(c, body, ref="(new)")]
+    features = body.get("features")
+    if not isinstance(features, list) or not features:
+        raise InvalidBody("a FeatureCollection needs a non-empty 'features' array")
+    if len(features) > MAX_FEATURES:
+        raise InvalidBody(f"at most {MAX_FEATURES:,} features per request, not {len(features):,}")
+    records, problems = [], []
+    for index, feature in enumerate(features, start=1):
+        if isinstance(feature, Mapping) and feature.get("type") not in (None, "Feature"):
+            raise InvalidBody(f"feature #{index}: expected a Feature, not '{feature['type']}'")
+        try:
+            records.append(record_from_body(c, feature, ref=f"#{index}"))
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+        except InvalidBody as exc:
+            raise InvalidBody(f"feature #{index}: {exc}") from None
+    if problems:
+        raise ValidationError(c.id, problems)
+    return records
+
+
 def read_back(conn: Connection, c: Collection, key: Any) -> tuple[bytes, str]:
     text, params = q.feature_query(c, key)
     row = conn.exec_driver_sql(text, tuple(params)).first()
@@ -176,28 +221,41 @@ def make_router(settings: ApiSettings) -> APIRouter:
 
     @router.post(
         "/collections/{collectionId}/items",
-        summary="Add a feature",
+        summary="Add a feature, or the features of a FeatureCollection (all or nothing)",
         operation_id="createFeature",
         status_code=201,
         response_class=Response,
-        openapi_extra=_BODY,
+        openapi_extra=_CREATE_BODY,
         responses={201: {"content": {GEOJSON: {}}, "description": "created"}},
     )
     async def create(
         request: Request, state: State, principal: Editor, collectionId: CollectionId, body: Body
     ) -> Response:
         c = get_collection(collectionId)
-        record = record_from_body(c, body, ref="(new)")
+        records = records_from_post(c, body)
 
-        def work() -> tuple[Any, bytes, str]:
+        def work() -> list[tuple[Any, bytes, str]]:
             with state.engine.begin() as conn:
                 set_actor(conn, principal.username)
-                check_write(conn, principal, c.id, record)
-                (key,) = insert_features(conn, c.id, [record])
-                return (key, *read_back(conn, c, key))
+                check_write(conn, principal, c.id, *records)
+                keys = insert_features(conn, c.id, records)
+                return [(key, *read_back(conn, c, key)) for key in keys]
 
-        key, feature, version = await run_in_threadpool(work)
-        return _written(request, c, key, feature, version, 201)
+        written = await run_in_threadpool(work)
+        if body.get("type") != "FeatureCollection":
+            key, feature, version = written[0]
+            return _written(request, c, key, feature, version, 201)
+        features = b",".join(feature for _, feature, _ in written)
+        count = str(len(written)).encode()
+        return Response(
+            b'{"type":"FeatureCollection","features":['
+            + features
+            + b'],"numberReturned":'
+            + count
+            + b"}",
+            status_code=201,
+            media_type=GEOJSON,
+        )
 
     def change(
         state: ServiceState,

@@ -286,3 +286,50 @@ def test_inspections_and_works(client, keys, world):
         headers=auth(keys["editor_pao"]),
     )
     assert r.status_code == 201, r.text
+
+
+def test_a_feature_collection_is_added_all_or_nothing(client, keys, world, api_url):
+    import psycopg
+
+    def roads_now() -> int:
+        with psycopg.connect(api_url) as conn:
+            return conn.execute("SELECT count(*) FROM roads").fetchone()[0]
+
+    headers = auth(keys["editor_sao"])
+    before = roads_now()
+    point = {"type": "Point", "coordinates": [99.4, 18.3]}
+    bad = {
+        "type": "FeatureCollection",
+        "features": [
+            road(world["sao"], code="ลป.ถ. 99-0910"),
+            road(world["sao"], code="ลป.ถ. 99-0911", surface="gravel"),
+            {**road(world["sao"], code="ลป.ถ. 99-0912"), "geometry": point},
+        ],
+    }
+    r = client.post("/collections/roads/items", json=bad, headers=headers)
+    assert r.status_code == 400, r.text
+    named = {(e["record"], e["field"]) for e in r.json()["errors"]}
+    assert ("#2", "surface") in named and ("#3", "geom") in named
+    assert roads_now() == before  # the good first feature was not written either
+    # one feature of another local body: the editor may write none of them
+    theirs = {"type": "FeatureCollection", "features": [road(world["sao"]), road(world["pao"])]}
+    r = client.post("/collections/roads/items", json=theirs, headers=headers)
+    assert r.status_code == 403 and roads_now() == before
+    not_a_feature = {"type": "FeatureCollection", "features": [road(world["sao"]), [1, 2]]}
+    r = client.post("/collections/roads/items", json=not_a_feature, headers=headers)
+    assert r.status_code == 400 and "#2" in r.json()["detail"]
+
+    codes = ["ลป.ถ. 99-0920", "ลป.ถ. 99-0921", "ลป.ถ. 99-0922"]
+    good = {"type": "FeatureCollection", "features": [road(world["sao"], code=c) for c in codes]}
+    r = client.post("/collections/roads/items", json=good, headers=headers)
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert doc["type"] == "FeatureCollection" and doc["numberReturned"] == 3
+    assert [f["properties"]["code"] for f in doc["features"]] == codes  # Thai kept, in order
+    assert roads_now() == before + 3
+    for feature in doc["features"]:
+        url = f"/collections/roads/items/{feature['id']}"
+        history = client.get(f"{url}/history").json()["changes"]
+        assert [(c["operation"], c["changed_by"]) for c in history] == [("insert", "editor_sao")]
+        assert client.delete(url, headers={**headers, "If-Match": "*"}).status_code == 204
+    assert roads_now() == before
