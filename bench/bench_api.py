@@ -332,6 +332,38 @@ def main(argv: list[str]) -> dict:
         "bbox": bbox,
         "requests": {},
     }
+    # what PostgreSQL itself gives for the same SQL (the whole answer built in SQL), measured
+    # right after the servers on each request, so that all three see the machine alike
+    from api import features_sql as q
+    from api.app import read_session_options
+    from api.collections import COLLECTIONS
+    from api.crs import parse_crs
+    from api.settings import ApiSettings
+
+    roads = COLLECTIONS["roads"]
+    f = q.Filter()
+    q.bbox_filter(f, roads, tuple(float(v) for v in bbox.split(",")), parse_crs(None))
+    whole = q.page_query(
+        roads, q.Filter(), limit=1000, offset=0, count_cap=100_000 if n_roads < 100_000 else None
+    )
+    feature_text, _ = q.feature_query(roads, mid_id)
+    # (pgbench meta-commands, statement, mode): pages are planned for their values (unnamed
+    # statements, as the server sends them), a feature is prepared once
+    sql_of = {
+        "items bbox limit=100": (
+            "",
+            inline(dsn, *q.page_query(roads, f, limit=100, offset=0, count_cap=100_000)),
+            "extended",
+        ),
+        "items limit=1000": ("", inline(dsn, *whole), "extended"),
+        "feature by id": ("", inline(dsn, *q.feature_query(roads, mid_id)), "prepared"),
+        "feature by random id": (
+            f"\\set id random({first_id}, {last_id})\n",
+            feature_text.replace("%s", ":id"),
+            "prepared",
+        ),
+    }
+    session = read_session_options(ApiSettings())
     try:
         for label, template in requests.items():
             row: dict = {}
@@ -357,49 +389,17 @@ def main(argv: list[str]) -> dict:
                     script=script,
                 )
                 print(
-                    f"  {label:<22} {name:<5} {row[name]['rps']:>9.1f} req/s "
+                    f"  {label:<22} {name:<7} {row[name]['rps']:>9.1f} req/s "
                     f"p99 {row[name]['p99_ms']:>8.1f} ms  errors {row[name]['errors']}",
                     flush=True,
                 )
             if len(set(returned.values())) > 1:
                 print(f"  ! numberReturned differs: {returned}")
             row["returned"] = returned
-            results["requests"][label] = row
-        # what PostgreSQL itself gives for the same SQL (the whole FeatureCollection in SQL)
-        from api import features_sql as q
-        from api.app import read_session_options
-        from api.collections import COLLECTIONS
-        from api.crs import parse_crs
-        from api.settings import ApiSettings
-
-        roads = COLLECTIONS["roads"]
-        statements = {}
-        f = q.Filter()
-        q.bbox_filter(f, roads, tuple(float(v) for v in bbox.split(",")), parse_crs(None))
-        statements["items bbox limit=100"] = q.page_query(
-            roads, f, limit=100, offset=0, count_cap=100_000
-        )
-        statements["items limit=1000"] = q.page_query(
-            roads,
-            q.Filter(),
-            limit=1000,
-            offset=0,
-            count_cap=100_000 if n_roads < 100_000 else None,
-        )
-        statements["feature by id"] = q.feature_query(roads, mid_id)
-        text, _ = q.feature_query(roads, mid_id)
-        random_id = (f"\\set id random({first_id}, {last_id})\n", text.replace("%s", ":id"))
-        session = read_session_options(ApiSettings())
-        for label in results["requests"]:
-            if label == "feature by random id":
-                prelude, script = random_id
-            else:
-                prelude, script = "", inline(dsn, *statements[label])
-            # pages are planned for their values (unnamed statements), features prepared once
-            mode = "prepared" if label.startswith("feature") else "extended"
-            tps = pgbench(
+            prelude, statement, mode = sql_of[label]
+            row["postgres_tps"] = pgbench(
                 dsn,
-                script,
+                statement,
                 clients=args.connections,
                 threads=args.threads,
                 duration=args.duration,
@@ -407,8 +407,8 @@ def main(argv: list[str]) -> dict:
                 prelude=prelude,
                 mode=mode,
             )
-            results["requests"][label]["postgres_tps"] = tps
-            print(f"  {label:<22} pgbench {tps:>9.1f} tps", flush=True)
+            print(f"  {label:<22} pgbench {row['postgres_tps']:>9.1f} tps", flush=True)
+            results["requests"][label] = row
     finally:
         for proc in servers.values():
             stop(proc)
