@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import httpx
 import psycopg
+
+from gis_registry.server import free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -60,12 +61,6 @@ FROM (SELECT i, cx + (random() - 0.5) * 0.06 AS x, cy + (random() - 0.5) * 0.06 
             FROM generate_series(0, %(centres)s - 1) AS c) AS centres
         ON centres.c = i %% %(centres)s) AS s;
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare_database(scale: float, *, synthetic: bool, reuse: bool) -> str:

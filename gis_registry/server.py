@@ -62,7 +62,8 @@ def find_bindir(settings: Settings) -> Path:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for the embedded server, test and bench servers)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -230,7 +231,7 @@ class EmbeddedServer:
             self._remove_stale_pid()
             port = self.port if self.port_file.exists() else 0
             if not port or not _port_is_free(port):
-                port = _free_port()
+                port = free_port()
             self.port_file.write_text(str(port))
             self.logfile.touch()
             self._chown(self.logfile)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
+from gis_registry.server import free_port
 from gis_registry.settings import Settings
 from tests.api.world import build_api_world
 
@@ -82,16 +82,10 @@ def auth(key: str) -> dict[str, str]:
     return {"X-API-Key": key}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serve(database_url: str):
     """``gis-registry serve`` on a free port, on ``database_url``; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GIS_REGISTRY_DATABASE_URL": database_url}
     proc = subprocess.Popen(
         [
