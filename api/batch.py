@@ -14,37 +14,15 @@ committed is what the next read returns.
 from __future__ import annotations
 
 import asyncio
-from functools import lru_cache
 from typing import Any
-
-from psycopg import sql
 
 from api.collections import Collection
 from api.crs import Crs
-from api.features_sql import feature_sql
+from api.features_sql import features_query
 from api.pool import AsyncPool
 
 MAX_BATCH = 500  # keys in one statement
 IN_FLIGHT = 2  # statements in flight per (collection, CRS); the rest of the requests wait
-
-
-@lru_cache(maxsize=128)
-def batch_text(c: Collection, crs: Crs) -> str:
-    """(key, GeoJSON Feature as bytes, row version) of every listed key that exists."""
-    cast = sql.SQL("bigint[]" if c.key_is_int else "text[]")
-    return (
-        sql.SQL(
-            "SELECT {key}, convert_to({feature}, 'UTF8'), t.xmin::text"
-            " FROM {table} AS t WHERE {key} = ANY(%s::{cast})"
-        )
-        .format(
-            key=sql.SQL("t.") + sql.Identifier(c.key),
-            feature=feature_sql(c, crs),
-            table=sql.Identifier(c.table.name),
-            cast=cast,
-        )
-        .as_string(None)
-    )
 
 
 class _Group:
@@ -94,7 +72,7 @@ class FeatureReader:
     ) -> None:
         try:
             async with self.pool.connection() as conn:
-                cur = await conn.execute(batch_text(c, crs), [list(batch)], binary=True)
+                cur = await conn.execute(*features_query(c, list(batch), crs), binary=True)
                 rows = await cur.fetchall()
         except BaseException as exc:  # every waiting request gets the error
             for futures in batch.values():

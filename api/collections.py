@@ -106,11 +106,15 @@ class Collection:
     def spatial(self) -> bool:
         return self.geometry is not None
 
+    @property
+    def geometries(self) -> tuple[str, ...]:
+        """Every geometry column, the primary one first."""
+        return (self.geometry, *self.other_geometries) if self.geometry else ()
+
     def queryables(self) -> dict[str, dict[str, Any]]:
         out = {}
-        for name in (self.geometry, *self.other_geometries):  # for the CQL2 spatial functions
-            if name:
-                out[name] = {"title": name, **json_type(self.table.c[name])}
+        for name in self.geometries:  # for the CQL2 spatial functions
+            out[name] = {"title": name, **json_type(self.table.c[name])}
         if self.geometry:
             out[self.geometry]["x-ogc-role"] = "primary-geometry"
         for name in self.properties:

@@ -21,7 +21,9 @@ from shapely.errors import ShapelyError
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, Integer, Numeric, SmallInteger
 
 from api.collections import Collection
+from api.crs import DEFAULT
 from api.errors import InvalidParameter
+from api.features_sql import envelope
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 50
@@ -241,11 +243,10 @@ class Parser:
         if name in WKT_TYPES:
             return self.wkt_literal(name)
         if token.kind == "word":
-            geometries = [g for g in (self.c.geometry, *self.c.other_geometries) if g]
-            if token.value not in geometries:
+            if token.value not in self.c.geometries:
                 raise self.fail(
                     f"'{token.value}' is not a geometry of '{self.c.id}' "
-                    f"(geometries: {', '.join(geometries) or 'none'})"
+                    f"(geometries: {', '.join(self.c.geometries) or 'none'})"
                 )
             return sql.SQL("t.") + sql.Identifier(token.value)
         raise self.fail(f"expected a geometry property, WKT or BBOX, not '{token.value}'")
@@ -263,16 +264,11 @@ class Parser:
                 break
             if not self.accept("comma"):
                 raise self.fail("BBOX numbers are separated by commas")
-        if len(numbers) == 6:  # minx, miny, minz, maxx, maxy, maxz: heights are not stored
-            numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-        if len(numbers) != 4:
+        if len(numbers) not in (4, 6):
             raise self.fail("BBOX takes four (or six) numbers: BBOX(minx, miny, maxx, maxy)")
-        minx, miny, maxx, maxy = numbers
-        if minx > maxx or miny > maxy:
-            raise self.fail("BBOX expects minx, miny, maxx, maxy with min <= max")
-        self.check_lonlat(numbers)
-        self.params.extend(numbers)
-        return sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
+        env, values = envelope(tuple(numbers), DEFAULT, "filter")  # the bbox parameter's rules
+        self.params.extend(values)
+        return env
 
     def wkt_literal(self, kind: str) -> sql.Composable:
         """A WKT geometry (its tokens up to the matching parenthesis), read by shapely."""

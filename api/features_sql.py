@@ -74,35 +74,44 @@ def feature_sql(c: Collection, crs: Crs = DEFAULT) -> sql.Composable:
 
 
 # -- filters ---------------------------------------------------------------------------------
-def bbox_filter(f: Filter, c: Collection, bbox: tuple[float, ...], bbox_crs: Crs) -> None:
-    """Intersects a box given in ``bbox_crs``; the box is transformed, the column untouched."""
-    if c.geometry is None:
-        raise InvalidParameter("bbox", f"collection '{c.id}' has no geometry")
+def envelope(
+    bbox: tuple[float, ...], crs: Crs, parameter: str = "bbox"
+) -> tuple[sql.Composable, tuple[float, float, float, float]]:
+    """A box (4 or 6 numbers, in ``crs``) as SQL of a CRS84 polygon and its four parameters;
+    an impossible box is refused, naming ``parameter``."""
     if len(bbox) == 6:  # minx, miny, minz, maxx, maxy, maxz: heights are not stored
         bbox = (bbox[0], bbox[1], bbox[3], bbox[4])
     minx, miny, maxx, maxy = bbox
-    if bbox_crs.flip:
+    if crs.flip:
         minx, miny, maxx, maxy = miny, minx, maxy, maxx
-    if bbox_crs.srid == 4326:
+    if crs.srid == 4326:
         if not (
             -180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90
         ):
             raise InvalidParameter(
-                "bbox", "longitudes must lie in [-180, 180], latitudes in [-90, 90]"
+                parameter, "longitudes must lie in [-180, 180], latitudes in [-90, 90]"
             )
         if miny > maxy:
-            raise InvalidParameter("bbox", "the lower latitude is above the upper one")
+            raise InvalidParameter(parameter, "the lower latitude is above the upper one")
         if minx > maxx:  # crossing the antimeridian: Thailand is far from it
-            raise InvalidParameter("bbox", "boxes crossing the antimeridian are not supported")
+            raise InvalidParameter(parameter, "boxes crossing the antimeridian are not supported")
         env = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
     else:
         if minx > maxx or miny > maxy:
-            raise InvalidParameter("bbox", "expected minx, miny, maxx, maxy with min <= max")
+            raise InvalidParameter(parameter, "expected minx, miny, maxx, maxy with min <= max")
         if max(abs(v) for v in (minx, miny, maxx, maxy)) > 1e8:
-            raise InvalidParameter("bbox", "coordinates out of range for this CRS")
+            raise InvalidParameter(parameter, "coordinates out of range for this CRS")
         env = sql.SQL("ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, {}), 4326)").format(
-            sql.Literal(bbox_crs.srid)
+            sql.Literal(crs.srid)
         )
+    return env, (minx, miny, maxx, maxy)
+
+
+def bbox_filter(f: Filter, c: Collection, bbox: tuple[float, ...], bbox_crs: Crs) -> None:
+    """Intersects a box given in ``bbox_crs``; the box is transformed, the column untouched."""
+    if c.geometry is None:
+        raise InvalidParameter("bbox", f"collection '{c.id}' has no geometry")
+    env, values = envelope(bbox, bbox_crs)
     # ST_Intersects costs a GEOS call per row; a feature whose own box lies inside the query
     # box intersects it for sure, and most features of a small box do: only the others pay.
     # (``&&`` carries the index; within CASE, ST_Intersects adds no second index scan.)
@@ -111,7 +120,7 @@ def bbox_filter(f: Filter, c: Collection, bbox: tuple[float, ...], bbox_crs: Crs
         sql.SQL(
             "{g} && {e} AND CASE WHEN {g} @ {e} THEN true ELSE ST_Intersects({g}, {e}) END"
         ).format(g=geom, e=env),
-        *(minx, miny, maxx, maxy) * 3,
+        *values * 3,
     )
 
 
@@ -247,6 +256,29 @@ def feature_query(c: Collection, key: Any, crs: Crs = DEFAULT) -> tuple[str, lis
     return _feature_text(c, crs), [key]
 
 
+@lru_cache(maxsize=128)
+def _features_text(c: Collection, crs: Crs) -> str:
+    return (
+        sql.SQL(
+            "SELECT {key}, convert_to({feature}, 'UTF8'), t.xmin::text FROM {table}"
+            " WHERE {key} = ANY(%s::{keys})"
+        )
+        .format(
+            feature=feature_sql(c, crs),
+            table=_table(c),
+            key=_col(c.key),
+            keys=sql.SQL("bigint[]" if c.key_is_int else "text[]"),
+        )
+        .as_string(None)
+    )
+
+
+def features_query(c: Collection, keys: list[Any], crs: Crs = DEFAULT) -> tuple[str, list[Any]]:
+    """(text, params) of several features by key: a row (key, GeoJSON text, version) for each
+    one that exists (the coalesced reads of :mod:`api.batch`)."""
+    return _features_text(c, crs), [keys]
+
+
 def version_query(c: Collection, key: Any, *, lock: bool = False) -> tuple[str, list[Any]]:
     """The row version (behind the ETag) of one feature, optionally locking the row."""
     text = sql.SQL("SELECT t.xmin::text FROM {table} WHERE {key} = %s{lock}").format(
@@ -263,8 +295,7 @@ def as_of_query(
 
     if f.parts:
         raise InvalidParameter("at", "reading a past state takes no other filter than bbox")
-    geoms = [c.geometry, *c.other_geometries] if c.geometry else []
-    strip = sql.SQL("").join(sql.SQL(" - {}").format(sql.Literal(g)) for g in geoms)
+    strip = sql.SQL("").join(sql.SQL(" - {}").format(sql.Literal(g)) for g in c.geometries)
     geometry = (
         sql.SQL("coalesce((s.rec -> {g}) - 'crs', 'null'::jsonb)").format(g=sql.Literal(c.geometry))
         if c.geometry

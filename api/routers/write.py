@@ -137,8 +137,8 @@ def record_from_body(c: Collection, body: Any, *, ref: Any = None) -> dict[str, 
     read_only = {col.name for col in c.table.columns if col.name not in writable}
     record = {k: v for k, v in record.items() if k not in read_only and k != "links"}
     problems = []
-    for name in [c.geometry, *c.other_geometries]:  # parse here: any bad geometry is a 400
-        if name and record.get(name) is not None:
+    for name in c.geometries:  # parse here: any bad geometry is a 400
+        if record.get(name) is not None:
             try:
                 record[name] = parse_geometry(record[name])
             except Exception as exc:  # shapely raises several unrelated types
