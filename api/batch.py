@@ -22,7 +22,11 @@ from api.features_sql import features_query
 from api.pool import AsyncPool
 
 MAX_BATCH = 500  # keys in one statement
-IN_FLIGHT = 2  # statements in flight per (collection, CRS); the rest of the requests wait
+# Statements in flight per (collection, CRS); the rest of the requests wait for the next one.
+# One keeps the batches largest: under 16 concurrent clients, about 8 keys per statement with
+# one in flight, 4 with two, and the server serves a third more features per second with one
+# (bench/bench_api.py, feature by id). A statement by primary key takes well under a millisecond.
+IN_FLIGHT = 1
 
 
 class _Group:

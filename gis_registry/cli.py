@@ -230,6 +230,7 @@ def serve(
         workers=workers,
         factory=True,
         access_log=access_log,
+        http="api.protocol:HttpProtocol",
     )
 
 
