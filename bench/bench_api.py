@@ -7,7 +7,8 @@
 ``bench/setup_tipg.sh``) on it, and runs ``wrk -t2 -c16`` on four requests against both (the
 last asks for a different random feature each time, the same sequence for both), plus
 ``pgbench`` on the SQL our server sends for the same answer, in a session set as our read
-pool sets it (what PostgreSQL itself can give). Prints req/s, p99 and ratios.
+pool sets it (what PostgreSQL itself can give). Each of the three runs ``--rounds`` times,
+alternating; prints every run, then the medians (req/s, p99) and the ratios between them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -144,10 +146,26 @@ def stop(proc: subprocess.Popen) -> None:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
+# Each wrk thread draws its own seeded sequence of ids (the same for both servers), formatted
+# once in init: building a request in Lua for every call costs wrk CPU that the servers, on
+# the same 2 cores, would lose.
 RANDOM_ID_LUA = """
-math.randomseed(52)
-request = function()
-  return wrk.format("GET", "%s" .. math.random(%d, %d))
+local threads = 0
+function setup(thread)
+  thread:set("seed", 52 + threads)
+  threads = threads + 1
+end
+function init(args)
+  math.randomseed(seed)
+  paths = {}
+  for i = 1, 100000 do
+    paths[i] = wrk.format("GET", "%s" .. math.random(%d, %d))
+  end
+  n = 0
+end
+function request()
+  n = n %% 100000 + 1
+  return paths[n]
 end
 """
 
@@ -225,7 +243,10 @@ def inline(dsn: str, text: str, params: list) -> str:
 def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench api")
     parser.add_argument("--scale", type=float, default=1)
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of each (ours, tipg, pgbench); medians kept"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="server processes, both servers")
@@ -290,6 +311,10 @@ def main(argv: list[str]) -> dict:
             "TIPG_DB_SCHEMAS": '["public"]',
             "TIPG_DB_FUNCTIONS": "[]",
             "TIPG_MAX_FEATURES_PER_QUERY": "10000",
+            # tipg reloads its catalog every 5 minutes by default, and every request in flight
+            # then starts the reload (extents and time ranges of every table): a minute of
+            # saturated CPU for all three, mid-run. The bench database does not change.
+            "TIPG_CATALOG_TTL": "0",
         }
         servers["tipg"] = start(
             [
@@ -361,55 +386,68 @@ def main(argv: list[str]) -> dict:
     session = read_session_options(ApiSettings())
     try:
         for label, template in requests.items():
-            row: dict = {}
-            returned = {}
+            urls, wrk_scripts, returned = {}, {}, {}
             for name, (base, cid) in bases.items():
                 url = base + template.format(c=cid)
-                script = None
                 if label in scripts:
-                    path = url.removeprefix(base)
-                    script = scripts[label] % (path, first_id, last_id)
+                    wrk_scripts[name] = scripts[label] % (url.removeprefix(base), first_id, last_id)
                     url = f"{url}{mid_id}"
                 r = httpx.get(url, timeout=60)
                 r.raise_for_status()
-                doc = r.json()
-                returned[name] = doc.get("numberReturned", 1)
+                returned[name] = r.json().get("numberReturned", 1)
                 for _ in range(20):  # warm up (prepared statements, caches)
                     httpx.get(url, timeout=60)
-                row[name] = wrk(
-                    url,
-                    threads=args.threads,
-                    connections=args.connections,
-                    duration=args.duration,
-                    script=script,
-                )
-                print(
-                    f"  {label:<22} {name:<7} {row[name]['rps']:>9.1f} req/s "
-                    f"p99 {row[name]['p99_ms']:>8.1f} ms  errors {row[name]['errors']}",
-                    flush=True,
-                )
+                urls[name] = url
             if len(set(returned.values())) > 1:
                 print(f"  ! numberReturned differs: {returned}")
-            row["returned"] = returned
             prelude, statement, mode = sql_of[label]
-            row["postgres_tps"] = pgbench(
-                dsn,
-                statement,
-                clients=args.connections,
-                threads=args.threads,
-                duration=args.duration,
-                options=session,
-                prelude=prelude,
-                mode=mode,
-            )
-            print(f"  {label:<22} pgbench {row['postgres_tps']:>9.1f} tps", flush=True)
+            runs: dict[str, list] = {name: [] for name in [*bases, "pgbench"]}
+            # rounds alternate the three, so that a slow spell of the machine hits all of them
+            for _ in range(args.rounds):
+                for name in bases:
+                    run = wrk(
+                        urls[name],
+                        threads=args.threads,
+                        connections=args.connections,
+                        duration=args.duration,
+                        script=wrk_scripts.get(name),
+                    )
+                    runs[name].append(run)
+                    print(
+                        f"  {label:<22} {name:<7} {run['rps']:>9.1f} req/s "
+                        f"p99 {run['p99_ms']:>8.1f} ms  errors {run['errors']}",
+                        flush=True,
+                    )
+                tps = pgbench(
+                    dsn,
+                    statement,
+                    clients=args.connections,
+                    threads=args.threads,
+                    duration=args.duration,
+                    options=session,
+                    prelude=prelude,
+                    mode=mode,
+                )
+                runs["pgbench"].append(tps)
+                print(f"  {label:<22} pgbench {tps:>9.1f} tps", flush=True)
+            row: dict = {
+                name: {
+                    key: statistics.median(run[key] for run in runs[name])
+                    for key in ("rps", "p99_ms", "errors")
+                }
+                for name in bases
+            }
+            row["postgres_tps"] = statistics.median(runs["pgbench"])
+            row["returned"] = returned
+            row["rounds"] = runs
             results["requests"][label] = row
     finally:
         for proc in servers.values():
             stop(proc)
 
+    print(f"\nmedians of {args.rounds} rounds")
     print(
-        "\nrequest                 ours req/s  p99 ms | tipg req/s  p99 ms |  x tipg | "
+        "request                 ours req/s  p99 ms | tipg req/s  p99 ms |  x tipg | "
         "postgres tps | ours/pg"
     )
     for label, row in results["requests"].items():
