@@ -112,23 +112,27 @@ def _date(value: str | None, name: str) -> date | None:
         _fail(ValidationError("analysis", [(None, name, f"'{value}' is not a YYYY-MM-DD date")]))
 
 
+def _read_file(value: str, name: str):
+    """A vector file in EPSG:4326 (any format GDAL reads), read as the imports read it: a file
+    that does not declare its CRS is refused, never taken for lon/lat."""
+    from gis_registry.errors import GisRegistryError, ValidationError
+    from gis_registry.io.files import read_file
+
+    try:
+        frame = read_file(value)
+    except GisRegistryError as exc:
+        _fail(ValidationError(name, [(None, "file", str(exc))]))
+    if frame.empty:
+        _fail(ValidationError(name, [(None, "file", f"{value} holds no features")]))
+    return frame
+
+
 def _geometry(value: str, name: str):
-    """WKT, or a vector file (any format GDAL reads; reprojected to EPSG:4326, unioned)."""
+    """WKT, or a vector file (reprojected to EPSG:4326, its features unioned)."""
     from gis_registry.errors import ValidationError
 
-    path = Path(value)
-    if path.exists():
-        import geopandas as gpd
-
-        try:
-            frame = gpd.read_file(path)
-        except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
-            _fail(ValidationError(name, [(None, "file", f"cannot read {path}: {exc}")]))
-        if frame.crs is not None:
-            frame = frame.to_crs(4326)
-        if frame.empty:
-            _fail(ValidationError(name, [(None, "file", f"{path} holds no features")]))
-        return frame.geometry.union_all()
+    if Path(value).exists():
+        return _read_file(value, name).geometry.union_all()
     import shapely
 
     try:
@@ -271,16 +275,7 @@ def siting_water(
 
     points = candidates
     if candidates != "grid":
-        import geopandas as gpd
-
-        from gis_registry.errors import ValidationError
-
-        if not Path(candidates).exists():
-            _fail(ValidationError("siting", [(None, "candidates", f"no file {candidates}")]))
-        try:
-            points = gpd.read_file(candidates)
-        except Exception as exc:  # noqa: BLE001
-            _fail(ValidationError("siting", [(None, "candidates", f"cannot read: {exc}")]))
+        points = _read_file(candidates, "siting candidates")
 
     sites = _run(
         lambda conn: site_water_sources(

@@ -97,14 +97,21 @@ def zone_at(conn: Connection, lon: float, lat: float, *, on: date | None = None)
 
 
 def check_geometry(geom, *, layer: str = "zoning"):
-    """A valid, non-empty shapely geometry in lon/lat, or :class:`ValidationError`."""
+    """A valid, non-empty shapely geometry in lon/lat, or :class:`ValidationError`.
+
+    ``geom`` is what the registry's writes accept: a shapely geometry, WKT, hex WKB, or a
+    GeoJSON geometry (a mapping such as ``__geo_interface__``, or its text)."""
     import shapely
 
-    if isinstance(geom, str):
+    from gis_registry.validation import parse_geometry
+
+    if geom is not None and not isinstance(geom, shapely.Geometry):
         try:
-            geom = shapely.from_wkt(geom)
-        except shapely.errors.GEOSException as exc:
-            raise ValidationError(layer, [(None, "geometry", f"not WKT: {exc}")]) from None
+            geom = parse_geometry(geom)
+        except Exception as exc:  # noqa: BLE001 - shapely and json raise several types
+            raise ValidationError(
+                layer, [(None, "geometry", f"neither WKT, WKB nor GeoJSON: {exc}")]
+            ) from None
     if not isinstance(geom, shapely.Geometry) or geom.is_empty:
         raise ValidationError(layer, [(None, "geometry", "a non-empty geometry is needed")])
     if not geom.is_valid:
@@ -120,7 +127,7 @@ def check_geometry(geom, *, layer: str = "zoning"):
 def parcel_zones(conn: Connection, parcel, *, on: date | None = None) -> pd.DataFrame:
     """The zones a parcel touches with the ``share`` of the parcel in each (by area for a
     polygon, length for a line), plus an ``unzoned`` row for the share outside every plan in
-    force. ``parcel`` is a shapely geometry or WKT in EPSG:4326."""
+    force. ``parcel`` is a geometry in EPSG:4326, in any form :func:`check_geometry` reads."""
     import shapely
 
     geom = check_geometry(parcel)

@@ -49,8 +49,9 @@ def read_file(
     if frame.crs is None:
         if crs is None:
             raise GisRegistryError(
-                f"{path} does not declare its coordinate reference system; "
-                "give it (e.g. --crs EPSG:32647 or --crs EPSG:24047)"
+                f"{path} does not declare its coordinate reference system; declare it in the"
+                " file (e.g. ogr2ogr -a_srs EPSG:32647) or, for an import, give it with --crs"
+                " (e.g. --crs EPSG:32647 or --crs EPSG:24047)"
             )
         frame = frame.set_crs(crs)
     return frame.to_crs(4326)

@@ -192,3 +192,21 @@ def test_file_inputs(run, tmp_path):
     assert sorted(z["land_use_code"] for z in zones["zones"]) == ["ก.4", "ย.2"]
     missing = run("siting", "water", "--n", "1", "--candidates", str(tmp_path / "no.gpkg"))
     assert missing.exit_code == 1 and "error:" in missing.stderr
+
+
+def test_file_inputs_are_reprojected_and_need_a_declared_crs(run, tmp_path):
+    """A parcel in UTM 47N gives the zones of the same parcel in lon/lat; the same file without
+    its .prj is refused (its metres would otherwise be read as degrees)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    parcel = gpd.GeoDataFrame(geometry=[box(99.465, 18.30, 99.475, 18.31)], crs=4326)
+    utm = tmp_path / "parcel_utm.shp"
+    parcel.to_crs(32647).to_file(utm)
+    zones = _json(run("zoning", "parcel", str(utm), "--on", "2024-06-01", "--json"))
+    assert sorted(z["land_use_code"] for z in zones["zones"]) == ["ก.4", "ย.2"]
+    utm.with_suffix(".prj").unlink()
+    refused = run("zoning", "parcel", str(utm), "--on", "2024-06-01", "--json")
+    assert refused.exit_code == 1
+    assert "does not declare its coordinate reference system" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -51,6 +51,25 @@ def test_parcel_straddling_two_zones_and_unzoned_land(conn, zoned):
         zoning.parcel_zones(conn, "POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))", on=NOW)  # bow-tie
 
 
+def test_parcel_in_every_form_the_writes_accept(conn, zoned):
+    import json
+
+    import shapely
+
+    parcel = box(99.465, 18.30, 99.475, 18.31)
+    expected = zoning.parcel_zones(conn, parcel, on=NOW)
+    for form in (
+        parcel.wkt,
+        shapely.to_wkb(parcel, hex=True),
+        parcel.__geo_interface__,
+        json.dumps(parcel.__geo_interface__),
+    ):
+        pd.testing.assert_frame_equal(zoning.parcel_zones(conn, form, on=NOW), expected)
+    for bad in ('{"type": "Polygon"}', "POLYGON((99.4 18.3", 42):
+        with pytest.raises(ValidationError, match="geometry.*neither WKT, WKB nor GeoJSON"):
+            zoning.parcel_zones(conn, bad, on=NOW)
+
+
 def test_zone_areas_per_plan_and_lgo(conn, zoned):
     by_plan = zoning.zoning_areas(conn, by="plan", on=NOW).set_index("category")
     # 0.03 x 0.03 degree at 18.3 N: about 3.17 km x 3.32 km
