@@ -366,7 +366,7 @@ def main(argv: list[str]) -> dict:
     whole = q.page_query(
         roads, q.Filter(), limit=1000, offset=0, count_cap=100_000 if n_roads < 100_000 else None
     )
-    feature_text, _ = q.feature_query(roads, mid_id)
+    feature = q.feature_query(roads, mid_id)
     # (pgbench meta-commands, statement, mode): pages are planned for their values (unnamed
     # statements, as the server sends them), a feature is prepared once
     sql_of = {
@@ -376,10 +376,10 @@ def main(argv: list[str]) -> dict:
             "extended",
         ),
         "items limit=1000": ("", inline(dsn, *whole), "extended"),
-        "feature by id": ("", inline(dsn, *q.feature_query(roads, mid_id)), "prepared"),
+        "feature by id": ("", inline(dsn, *feature), "prepared"),
         "feature by random id": (
             f"\\set id random({first_id}, {last_id})\n",
-            feature_text.replace("%s", ":id"),
+            feature[0].replace("%s", ":id"),
             "prepared",
         ),
     }
