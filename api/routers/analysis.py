@@ -19,10 +19,13 @@ from sqlalchemy import Connection
 from api.deps import Reader, ServiceState, State
 from api.errors import AnalysisTimeout, InvalidParameter
 from api.formats import JSON
+from gis_registry.analysis import reports
+from gis_registry.analysis._frames import MAX_DISTANCE_M
+from gis_registry.analysis.siting import MAX_SITES
 
 router = APIRouter(prefix="/analysis", tags=["Analyses"])
 
-Distance = Annotated[float, Query(gt=0, le=100_000, description="metres")]
+Distance = Annotated[float, Query(gt=0, le=MAX_DISTANCE_M, description="metres")]
 Day = Annotated[dt.date | None, Query(description="YYYY-MM-DD; default today")]
 Geom = Annotated[
     str, Query(min_length=1, max_length=200_000, description="WKT or GeoJSON in EPSG:4326")
@@ -50,12 +53,21 @@ async def run_analysis(state: ServiceState, work: Callable[[Connection], Any]) -
         ) from None
 
 
-def answer(payload: dict[str, Any]) -> Response:
+def answer(report: Any) -> Response:
+    """A report (or a network result) as JSON: its ``to_dict()``, as the CLI prints it."""
+    return Response(_json(report.to_dict()), media_type=JSON)
+
+
+def _json(body: Any) -> bytes:
     from gis_registry.analysis import output
 
-    return Response(
-        orjson.dumps(output.plain(payload), option=orjson.OPT_NON_STR_KEYS), media_type=JSON
-    )
+    def plain(value: Any) -> Any:  # what orjson does not know (numpy scalars, Decimal)
+        result = output.plain(value)
+        if result is value:
+            raise TypeError(type(value).__name__)
+        return result
+
+    return orjson.dumps(body, default=plain, option=orjson.OPT_NON_STR_KEYS)
 
 
 def parse_geometry(value: str, parameter: str):
@@ -70,12 +82,6 @@ def parse_geometry(value: str, parameter: str):
     return geom
 
 
-def choice(value: str, allowed: tuple[str, ...], parameter: str) -> str:
-    if value not in allowed:
-        raise InvalidParameter(parameter, f"'{value}' is not one of {', '.join(allowed)}")
-    return value
-
-
 # -- coverage --------------------------------------------------------------------------------
 @router.get(
     "/coverage/water",
@@ -88,25 +94,15 @@ async def coverage_water(
     distance_m: Distance,
     along_roads: bool = False,
     kind: Annotated[list[str] | None, Query(max_length=20)] = None,
+    nearest: bool = False,
 ) -> Response:
-    from gis_registry.analysis import coverage, output
-
-    villages = await run_analysis(
-        state,
-        lambda conn: coverage.water_coverage(
-            conn, distance_m=distance_m, along_roads=along_roads, kinds=kind or None
-        ),
-    )
     return answer(
-        {
-            "distance_m": distance_m,
-            "along_roads": along_roads,
-            "kinds": kind or None,
-            **coverage.coverage_totals(villages),
-            "by_local_body": output.records(coverage.coverage_by(villages, "local_body")),
-            "by_district": output.records(coverage.coverage_by(villages, "district")),
-            "uncovered": output.records(coverage.uncovered_villages(villages)),
-        }
+        await run_analysis(
+            state,
+            lambda conn: reports.water_coverage(
+                conn, distance_m=distance_m, along_roads=along_roads, kinds=kind, nearest=nearest
+            ),
+        )
     )
 
 
@@ -116,28 +112,8 @@ async def coverage_water(
     operation_id="roadCoverage",
 )
 async def coverage_roads(state: State, _: Reader, distance_m: Distance = 2000.0) -> Response:
-    from gis_registry.analysis import coverage, output
-
-    access, density = await run_analysis(
-        state,
-        lambda conn: (
-            coverage.road_access(conn, distance_m=distance_m),
-            coverage.road_density(conn),
-        ),
-    )
-    only = access[access["only_unpaved"]].sort_values("population", ascending=False)
     return answer(
-        {
-            "distance_m": distance_m,
-            **coverage.coverage_totals(access),
-            "by_local_body": output.records(coverage.coverage_by(access, "local_body")),
-            "by_district": output.records(coverage.coverage_by(access, "district")),
-            "uncovered": output.records(coverage.uncovered_villages(access)),
-            "unpaved_only": output.records(
-                only, ["settlement_id", "name_th", "name_en", "population", "surfaces_within"]
-            ),
-            "density": output.records(density),
-        }
+        await run_analysis(state, lambda conn: reports.road_coverage(conn, distance_m=distance_m))
     )
 
 
@@ -149,33 +125,26 @@ async def coverage_roads(state: State, _: Reader, distance_m: Distance = 2000.0)
 async def siting_water(
     state: State,
     _: Reader,
-    n: Annotated[int, Query(ge=1, le=200)],
+    n: Annotated[int, Query(ge=1, le=MAX_SITES)],
     distance_m: Distance = 1000.0,
-    grid_m: Annotated[float, Query(ge=100, le=50_000)] = 1000.0,
+    grid_m: Distance = 1000.0,
     kind: Annotated[list[str] | None, Query(max_length=20)] = None,
-) -> Response:
-    from gis_registry.analysis import output
-    from gis_registry.analysis.siting import site_water_sources
-
-    sites = await run_analysis(
-        state,
-        lambda conn: site_water_sources(
-            conn,
-            n=n,
-            distance_m=distance_m,
-            candidates="grid",
-            grid_m=grid_m,
-            kinds=kind or None,
+    candidates: Annotated[
+        str,
+        Query(
+            max_length=200_000,
+            description="'grid', or candidate points as a WKT/GeoJSON MultiPoint",
         ),
-    )
+    ] = "grid",
+) -> Response:
+    points = candidates if candidates == "grid" else parse_geometry(candidates, "candidates")
     return answer(
-        {
-            "n": n,
-            "distance_m": distance_m,
-            "chosen": len(sites),
-            "households_gained": int(sites["households_gained"].sum()) if len(sites) else 0,
-            "sites": output.records(sites),
-        }
+        await run_analysis(
+            state,
+            lambda conn: reports.water_siting(
+                conn, n=n, distance_m=distance_m, candidates=points, grid_m=grid_m, kinds=kind
+            ),
+        )
     )
 
 
@@ -188,23 +157,15 @@ async def zoning_at(
     lat: Annotated[float, Query(ge=-90, le=90)],
     on: Day = None,
 ) -> Response:
-    from gis_registry.analysis import output, zoning
-
-    day = on or dt.date.today()
-    zones = await run_analysis(state, lambda conn: zoning.zone_at(conn, lon, lat, on=day))
-    return answer({"lon": lon, "lat": lat, "on": day, "zones": output.records(zones)})
+    return answer(await run_analysis(state, lambda conn: reports.zone_at(conn, lon, lat, on=on)))
 
 
 @router.get(
     "/zoning/parcel", summary="The zones under a parcel, with shares", operation_id="parcelZones"
 )
 async def zoning_parcel(state: State, _: Reader, geom: Geom, on: Day = None) -> Response:
-    from gis_registry.analysis import output, zoning
-
-    day = on or dt.date.today()
     shape = parse_geometry(geom, "geom")
-    zones = await run_analysis(state, lambda conn: zoning.parcel_zones(conn, shape, on=day))
-    return answer({"on": day, "zones": output.records(zones)})
+    return answer(await run_analysis(state, lambda conn: reports.parcel_zones(conn, shape, on=on)))
 
 
 @router.get(
@@ -215,12 +176,7 @@ async def zoning_parcel(state: State, _: Reader, geom: Geom, on: Day = None) -> 
 async def zoning_areas(
     state: State, _: Reader, by: Annotated[str, Query(max_length=20)] = "plan", on: Day = None
 ) -> Response:
-    from gis_registry.analysis import output, zoning
-
-    day = on or dt.date.today()
-    choice(by, ("plan", "local_body"), "by")
-    areas = await run_analysis(state, lambda conn: zoning.zoning_areas(conn, by=by, on=day))
-    return answer({"on": day, "by": by, "areas": output.records(areas)})
+    return answer(await run_analysis(state, lambda conn: reports.zoning_areas(conn, by=by, on=on)))
 
 
 @router.get(
@@ -235,20 +191,11 @@ async def zoning_check(
     geom: Geom,
     on: Day = None,
 ) -> Response:
-    from gis_registry.analysis import compliance, output
-
-    day = on or dt.date.today()
     shape = parse_geometry(geom, "geom")
-    result = await run_analysis(
-        state, lambda conn: compliance.check_compliance(conn, asset=asset, geom=shape, on=day)
-    )
     return answer(
-        {
-            "asset": asset,
-            "on": day,
-            "verdict": compliance.overall_verdict(result),
-            "zones": output.records(result),
-        }
+        await run_analysis(
+            state, lambda conn: reports.zoning_check(conn, asset=asset, geom=shape, on=on)
+        )
     )
 
 
@@ -263,22 +210,12 @@ async def hazard_exposure(
     _: Reader,
     type: Annotated[list[str] | None, Query(max_length=5, description="flood, landslide")] = None,
 ) -> Response:
-    from gis_registry import domain
-    from gis_registry.analysis import output
-    from gis_registry.analysis.hazards import exposure_totals, hazard_exposure
-
-    for value in type or []:
-        choice(value, domain.HAZARD_TYPES, "type")
-    rows = await run_analysis(state, lambda conn: hazard_exposure(conn, hazard_types=type or None))
     return answer(
-        {"totals": output.records(exposure_totals(rows)), "by_local_body": output.records(rows)}
+        await run_analysis(state, lambda conn: reports.hazard_exposure(conn, hazard_types=type))
     )
 
 
 # -- maintenance -----------------------------------------------------------------------------
-CONDITION_GROUPS = ("local_body", "road_class", "surface", "asset_type", "owner", "asset")
-
-
 @router.get(
     "/maintenance/condition",
     summary="Latest condition of assets and its distribution",
@@ -290,15 +227,9 @@ async def maintenance_condition(
     by: Annotated[str, Query(max_length=20)] = "local_body",
     as_of: Day = None,
 ) -> Response:
-    from gis_registry.analysis import condition, output
-
-    day = as_of or dt.date.today()
-    choice(by, CONDITION_GROUPS, "by")
-    latest = await run_analysis(state, lambda conn: condition.latest_condition(conn, as_of=day))
-    if by == "asset":
-        return answer({"as_of": day, "assets": output.records(latest)})
-    dist = condition.condition_distribution(latest, by=by)
-    return answer({"as_of": day, "by": by, "distribution": output.records(dist)})
+    return answer(
+        await run_analysis(state, lambda conn: reports.condition(conn, by=by, as_of=as_of))
+    )
 
 
 @router.get(
@@ -314,26 +245,10 @@ async def maintenance_overdue(
         list[str] | None, Query(max_length=10, description="TYPE=DAYS, e.g. bridge=730")
     ] = None,
 ) -> Response:
-    from gis_registry.analysis import condition, output
-
-    day = as_of or dt.date.today()
-    intervals: dict[str, int] = {}
-    for item in interval or []:
-        key, _sep, days = item.partition("=")
-        if not days.strip().isdigit() or not key.strip() or int(days) > 100_000:
-            raise InvalidParameter("interval", f"'{item}': expected TYPE=DAYS")
-        intervals[key.strip()] = int(days)
-    rows = await run_analysis(
-        state, lambda conn: condition.overdue_inspections(conn, as_of=day, intervals=intervals)
-    )
     return answer(
-        {
-            "as_of": day,
-            "intervals_days": {**condition.INSPECTION_INTERVAL_DAYS, **intervals},
-            "never": int((rows["status"] == "never").sum()),
-            "overdue": int((rows["status"] == "overdue").sum()),
-            "assets": output.records(rows),
-        }
+        await run_analysis(
+            state, lambda conn: reports.overdue(conn, as_of=as_of, intervals=interval)
+        )
     )
 
 
@@ -351,31 +266,18 @@ async def maintenance_programme(
     as_of: Day = None,
     criticality: bool = True,
 ) -> Response:
-    from gis_registry import domain
-    from gis_registry.analysis import output, programme
-
-    for value in funding_body or []:
-        choice(value, domain.FUNDING_BODIES, "funding_body")
-    prog = await run_analysis(
-        state,
-        lambda conn: programme.work_programme(
-            conn,
-            fiscal_year=fiscal_year,
-            budget_thb=budget_thb,
-            as_of=as_of,
-            funding_bodies=funding_body or None,
-            criticality=None if criticality else False,
-        ),
-    )
-    fields = list(programme.ITEM_FIELDS)
     return answer(
-        {
-            **prog.summary(),
-            "funded": output.records(prog.funded, fields),
-            "deferred": output.records(prog.deferred, fields),
-            "by_funding_body": output.records(prog.split("funding_body")),
-            "by_local_body": output.records(prog.split("local_body")),
-        }
+        await run_analysis(
+            state,
+            lambda conn: reports.programme(
+                conn,
+                fiscal_year=fiscal_year,
+                budget_thb=budget_thb,
+                funding_bodies=funding_body,
+                as_of=as_of,
+                criticality=criticality,
+            ),
+        )
     )
 
 
@@ -391,28 +293,11 @@ async def maintenance_history(
     first: Annotated[int | None, Query(alias="from", ge=2400, le=2800)] = None,
     last: Annotated[int | None, Query(alias="to", ge=2400, le=2800)] = None,
 ) -> Response:
-    from gis_registry.analysis import history, output
-
-    choice(by, ("total", "local_body", "treatment", "funding_body"), "by")
-    years = None
-    if first is not None or last is not None:
-        years = (first or last, last or first)
-
-    def work(conn: Connection) -> tuple:
-        return (
-            history.spending(conn, by=by, fiscal_years=years),
-            history.backlog(conn, fiscal_years=years),
-            history.condition_trend(conn, fiscal_years=years),
-        )
-
-    spent, backlog, trend = await run_analysis(state, work)
+    years = reports.year_range(first, last)
     return answer(
-        {
-            "by": by,
-            "spending": output.records(spent),
-            "backlog": output.records(backlog),
-            "trend": output.records(trend),
-        }
+        await run_analysis(
+            state, lambda conn: reports.maintenance_history(conn, by=by, fiscal_years=years)
+        )
     )
 
 
@@ -433,19 +318,11 @@ def restrictions_from(
     """Closures and vehicle limits, as query parameters shared by the network analyses."""
     from gis_registry.network.restrictions import Restrictions
 
-    polygons = (parse_geometry(closed_area, "closed_area"),) if closed_area else ()
-    for name, ids in (
-        ("closed_road", closed_road),
-        ("closed_bridge", closed_bridge),
-        ("hazard", hazard),
-    ):
-        if any(not 0 < i < 2**31 for i in ids or []):
-            raise InvalidParameter(name, "ids are positive integers")
-    return Restrictions(
-        closed_roads=tuple(closed_road or ()),
-        closed_bridges=tuple(closed_bridge or ()),
-        hazard_ids=tuple(hazard or ()),
-        polygons=polygons,
+    return Restrictions.parse(
+        closed_road=closed_road,
+        closed_bridge=closed_bridge,
+        hazard=hazard,
+        closed_area=closed_area,
         vehicle_tonnes=vehicle_tonnes,
         all_weather=all_weather,
     )
@@ -477,30 +354,11 @@ async def network_route(
 ) -> Response:
     from gis_registry.network.routing import route
 
-    choice(by, ("time", "distance"), "by")
     result = await run_analysis(
         state,
         lambda conn: route(conn, origin, destination, by=by, restrictions=restrictions),
     )
-    body = result.to_dict()
-    geometry = body.pop("geometry")
-    return Response(
-        orjson.dumps(
-            {"type": "Feature", "geometry": geometry, "properties": body},
-            default=_plain,
-            option=orjson.OPT_NON_STR_KEYS,
-        ),
-        media_type="application/geo+json",
-    )
-
-
-def _plain(value: Any) -> Any:
-    from gis_registry.analysis import output
-
-    result = output.plain(value)
-    if result is value:
-        raise TypeError(type(value).__name__)
-    return result
+    return Response(_json(result.to_feature()), media_type="application/geo+json")
 
 
 @router.get(
@@ -519,7 +377,7 @@ async def network_matrix(
     result = await run_analysis(
         state, lambda conn: matrix(conn, codes=code or None, restrictions=restrictions)
     )
-    return answer(result.to_dict())
+    return answer(result)
 
 
 @router.get(
@@ -531,7 +389,7 @@ async def network_components(state: State, _: Reader, restrictions: Closures) ->
     from gis_registry.network.connectivity import components
 
     result = await run_analysis(state, lambda conn: components(conn, restrictions=restrictions))
-    return answer(result.to_dict())
+    return answer(result)
 
 
 @router.get(
@@ -555,4 +413,4 @@ async def network_criticality(
             conn, restrictions=restrictions, bridges=bridges, roads=roads, delays=delays
         ),
     )
-    return answer(result.to_dict())
+    return answer(result)

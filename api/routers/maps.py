@@ -37,7 +37,7 @@ async def maps_index(request: Request, _: Reader) -> HTMLResponse:
     )
     items += (
         f"<li>{MAPS['route'].title_th} · {MAPS['route'].title_en}: "
-        f"<code>{root}/maps/route?from=LGO_CODE&amp;to=LGO_CODE&amp;close_bridge=ID</code></li>"
+        f"<code>{root}/maps/route?from=LGO_CODE&amp;to=LGO_CODE&amp;closed_bridge=ID</code></li>"
     )
     return HTMLResponse(
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Maps</title><style>"
@@ -114,8 +114,10 @@ async def map_page(
     destination: Annotated[
         str | None, Query(alias="to", description="route: to (LGO code)")
     ] = None,
-    close_bridge: Annotated[list[int] | None, Query(description="route: closed bridge ids")] = None,
-    close_road: Annotated[list[int] | None, Query(description="route: closed road ids")] = None,
+    closed_bridge: Annotated[
+        list[int] | None, Query(description="route: closed bridge ids")
+    ] = None,
+    closed_road: Annotated[list[int] | None, Query(description="route: closed road ids")] = None,
     hazard: Annotated[
         list[int] | None, Query(description="route: hazard areas closing roads")
     ] = None,
@@ -162,8 +164,8 @@ async def map_page(
         options = {
             "origin": origin,
             "destination": destination,
-            "closed_bridges": close_bridge or [],
-            "closed_roads": close_road or [],
+            "closed_bridges": closed_bridge or [],
+            "closed_roads": closed_road or [],
             "hazard_ids": hazard or [],
             "by": by,
         }

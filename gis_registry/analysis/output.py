@@ -66,7 +66,8 @@ def records(df: pd.DataFrame, columns: list[str] | tuple[str, ...] | None = None
 
 
 def to_json(payload: Any) -> str:
-    return json.dumps(plain(payload), ensure_ascii=False, indent=2)
+    """Indented JSON, Thai as is; values JSON does not know (UUIDs, paths) as text."""
+    return json.dumps(plain(payload), ensure_ascii=False, indent=2, default=str)
 
 
 def to_csv(df: pd.DataFrame) -> str:

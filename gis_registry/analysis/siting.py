@@ -56,10 +56,12 @@ WHERE s.id = ANY(CAST(:ids AS int[]))
 
 
 def candidate_points(candidates: Any) -> np.ndarray:
-    """Candidates (GeoDataFrame/GeoSeries/sequence of shapely Points or (lon, lat) pairs, in
-    EPSG:4326) as an (n, 2) array of lon/lat."""
+    """Candidates (GeoDataFrame/GeoSeries/sequence of shapely Points, a MultiPoint, or
+    (lon, lat) pairs, in EPSG:4326) as an (n, 2) array of lon/lat."""
     import shapely
 
+    if isinstance(candidates, shapely.MultiPoint):
+        candidates = list(candidates.geoms)
     if hasattr(candidates, "to_crs") and getattr(candidates, "crs", None) is not None:
         candidates = candidates.to_crs(4326)
     if hasattr(candidates, "geometry"):

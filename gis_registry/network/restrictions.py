@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -62,6 +64,74 @@ class Restrictions:
             object.__setattr__(self, name, tuple(int(i) for i in getattr(self, name)))
         object.__setattr__(self, "polygons", tuple(self.polygons))
 
+    @classmethod
+    def parse(
+        cls,
+        *,
+        closed_road: Iterable[int | str] | None = None,
+        closed_bridge: Iterable[int | str] | None = None,
+        hazard: Iterable[int | str] | None = None,
+        closed_area: Iterable[Any] | Any | None = None,
+        vehicle_tonnes: float | None = None,
+        all_weather: bool = False,
+    ) -> Restrictions:
+        """Restrictions from the options the CLI, the API and the maps share.
+
+        One vocabulary everywhere: ``closed_road`` and ``closed_bridge`` (ids), ``hazard``
+        (hazard area ids, e.g. a flood), ``closed_area`` (WKT, WKB, GeoJSON or shapely
+        geometries in EPSG:4326), ``vehicle_tonnes`` and ``all_weather``. Ids may be given as
+        numbers or as comma-separated text ("12,14").
+
+        Raises
+        ------
+        ValidationError
+            Naming the option and the value that is not a positive id or a geometry.
+        """
+        from gis_registry.validation import parse_geometry
+
+        problems: list[tuple[None, str, str]] = []
+
+        def ids(name: str, values: Iterable[int | str] | None) -> tuple[int, ...]:
+            out = []
+            for value in values or ():
+                for token in str(value).split(","):
+                    token = token.strip()
+                    if token.isdigit() and 0 < int(token) < 2**31:
+                        out.append(int(token))
+                    elif token:
+                        problems.append((None, name, f"'{token}' is not a positive id"))
+            return tuple(out)
+
+        areas = []
+        if closed_area is not None:
+            given = [closed_area] if isinstance(closed_area, (str, bytes, dict)) else closed_area
+            if isinstance(given, shapely.Geometry):
+                given = [given]
+            for value in given:
+                try:
+                    geom = parse_geometry(value)
+                except Exception as exc:  # shapely and json raise several types
+                    geom, reason = None, f"neither WKT nor GeoJSON ({exc})"
+                else:
+                    reason = "is empty"
+                if geom is None or geom.is_empty:
+                    problems.append((None, "closed_area", reason))
+                else:
+                    areas.append(geom)
+        roads = ids("closed_road", closed_road)
+        bridges = ids("closed_bridge", closed_bridge)
+        hazards = ids("hazard", hazard)
+        if problems:
+            raise ValidationError("restrictions", problems)
+        return cls(
+            closed_roads=roads,
+            closed_bridges=bridges,
+            hazard_ids=hazards,
+            polygons=tuple(areas),
+            vehicle_tonnes=vehicle_tonnes,
+            all_weather=all_weather,
+        )
+
     @property
     def empty(self) -> bool:
         return not (
@@ -82,6 +152,28 @@ class Restrictions:
             "vehicle_tonnes": self.vehicle_tonnes,
             "all_weather": self.all_weather,
         }
+
+
+CLOSURE_OPTIONS = (
+    "closed_road",
+    "closed_bridge",
+    "hazard",
+    "closed_area",
+    "vehicle_tonnes",
+    "all_weather",
+)
+
+
+def restrictions_from(options: Mapping[str, Any]) -> Restrictions:
+    """:meth:`Restrictions.parse` of keyword options, refusing names it does not know (a typo
+    such as ``closed_roads=`` must not silently close nothing)."""
+    unknown = sorted(set(options) - set(CLOSURE_OPTIONS))
+    if unknown:
+        raise ValidationError(
+            "restrictions",
+            [(None, k, f"unknown option; use {', '.join(CLOSURE_OPTIONS)}") for k in unknown],
+        )
+    return Restrictions.parse(**options)
 
 
 def closed_edges(

@@ -89,6 +89,12 @@ class Route:
             "restrictions": self.restrictions,
         }
 
+    def to_feature(self) -> dict:
+        """The route as a GeoJSON Feature: the geometry, and the rest of :meth:`to_dict` as
+        properties (the API's answer)."""
+        body = self.to_dict()
+        return {"type": "Feature", "geometry": body.pop("geometry"), "properties": body}
+
 
 def _network(conn: Connection, network: Network | None, config: NetworkConfig | None) -> Network:
     return network if network is not None else load_network(conn, config=config)
@@ -131,10 +137,10 @@ def route(
     NotFound
         Unknown endpoint; :class:`Unreachable` when no route exists.
     """
+    check_weight(by)  # before the network is loaded: a typo must not cost a build
     net = _network(conn, network, config)
     a = resolve_endpoint(net.places, net.topo.node_xy, origin)
     b = resolve_endpoint(net.places, net.topo.node_xy, destination)
-    check_weight(by)
     closed = closed_edges(conn, net, restrictions)
     if closed is None and by == "time":
         cost, _, arcs = net.hierarchy("time").query(a.node, b.node)

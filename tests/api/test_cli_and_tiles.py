@@ -6,7 +6,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gis_registry.auth_cli import register
+from gis_registry.cli.auth import register
 from tests.api.conftest import auth
 
 pytestmark = pytest.mark.db

@@ -57,9 +57,9 @@ def test_route_text_and_restrictions(run, cli_province):
     ids = cli_province[1]
     text = run("route", "PAO", "C", "--by", "distance")
     assert text.exit_code == 0 and "km" in text.stdout
-    closed = run("route", "PAO", "B", "--closed", f"bridge:{ids['b1']}")
+    closed = run("route", "PAO", "B", "--closed-bridge", str(ids["b1"]))
     assert closed.exit_code == 1 and "error: no route from PAO to B" in closed.output
-    flooded = run("route", "PAO", "B", "--flood", str(ids["flood"]), "--json")
+    flooded = run("route", "PAO", "B", "--hazard", str(ids["flood"]), "--json")
     assert flooded.exit_code == 1
     heavy = run("route", "PAO", f"village:{ids['v3']}", "--vehicle-tonnes", "10")
     assert heavy.exit_code == 1
@@ -71,8 +71,8 @@ def test_route_text_and_restrictions(run, cli_province):
     [
         (("route", "NOPE", "B"), "no local body with code 'NOPE'"),
         (("route", "PAO", "99.9,30.0"), "outside the province"),
-        (("route", "PAO", "B", "--closed", "x:1"), "not a road id or bridge:ID"),
-        (("route", "PAO", "B", "--closed", "999999"), "no road with id 999999"),
+        (("route", "PAO", "B", "--closed-bridge", "x"), "'x' is not a positive id"),
+        (("route", "PAO", "B", "--closed-road", "999999"), "no road with id 999999"),
     ],
 )
 def test_errors_are_one_line(run, args, message):
@@ -93,5 +93,5 @@ def test_connectivity_commands(run, cli_province):
     assert crit["items"][0]["cut_off_population"] == 500
     text = run("connectivity", "critical", "--bridges-only", "--top", "3")
     assert text.exit_code == 0 and "bridge" in text.stdout
-    flooded = _json(run("connectivity", "components", "--flood", str(ids["flood"]), "--json"))
+    flooded = _json(run("connectivity", "components", "--hazard", str(ids["flood"]), "--json"))
     assert flooded["cut_off_population"] == 600

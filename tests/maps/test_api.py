@@ -36,7 +36,7 @@ def test_map_pages_reference_local_assets(client):
         "/maps/hazard",
         "/maps/water?sites=1",
         "/maps/critical",
-        "/maps/route?from=520199&to=521099&close_bridge=1",
+        "/maps/route?from=520199&to=521099&closed_bridge=1",
     ):
         r = client.get(path)
         assert r.status_code == 200, (path, r.text[:300])

@@ -214,7 +214,7 @@ def test_zoning_map_from_the_api(api_server, artifacts):
         assert_zone_colours(driver, "API")
         # the roads embedded (vector=false): this app has no tiles; see the whole-service test
         for kind, query in (
-            ("route", "?from=520199&to=521099&close_bridge=1&vector=false"),
+            ("route", "?from=520199&to=521099&closed_bridge=1&vector=false"),
             ("condition", "?vector=false"),
             ("water", ""),
             ("critical", "?vector=false"),
@@ -256,7 +256,7 @@ def test_condition_map_from_the_service_draws_vector_tiles(service, artifacts):
         assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
         # the other maps with roads draw them from the tiles too
         for kind, query in (
-            ("route", "?from=520199&to=521099&close_bridge=1"),
+            ("route", "?from=520199&to=521099&closed_bridge=1"),
             ("critical", ""),
             ("hazard", ""),
         ):

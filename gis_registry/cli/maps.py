@@ -1,8 +1,5 @@
-"""CLI commands of gis_registry.maps (registered on the main `gis-registry` app).
-
-``gis-registry map zoning | condition | water | route | critical | hazard ... -o FILE.html``;
-``gis-registry map all -o out/maps`` writes the demo set. Folium is imported inside commands.
-"""
+"""``map zoning | condition | water | route | critical | hazard | all``: maps as HTML files
+that work offline. Folium is imported inside the commands."""
 
 from __future__ import annotations
 
@@ -11,6 +8,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from gis_registry.cli._common import (
+    ClosedBridge,
+    ClosedRoad,
+    Hazard,
+    echo,
+    engine,
+    fail,
+    parse_date,
+    restrictions,
+    user_errors,
+)
 
 map_app = typer.Typer(
     help="Maps as HTML that work offline (zoning, condition, water, route, critical, hazard).",
@@ -42,31 +51,24 @@ Tiles = Annotated[
 ]
 
 
+def register(app: typer.Typer) -> None:
+    """Add ``map`` to the main app."""
+    app.add_typer(map_app, name="map")
+
+
 def _write(kind: str, output: Path, offline: bool, assets: str, **options: Any) -> None:
-    from gis_registry.cli import _engine, _fail
-    from gis_registry.errors import GisRegistryError
     from gis_registry.maps.catalog import build_map
     from gis_registry.maps.offline import AssetMode, save_map
 
     try:
         mode = AssetMode.INLINE if offline else AssetMode(assets)
     except ValueError:
-        _fail(ValueError(f"--assets must be one of {', '.join(m.value for m in AssetMode)}"))
-        return
-    try:
-        with _engine().connect() as conn:
-            m = build_map(conn, kind, **options)
-            path = save_map(m, output, mode=mode)
-    except GisRegistryError as exc:
-        _fail(exc)
-        return
+        fail(f"--assets must be one of {', '.join(m.value for m in AssetMode)}")
+    with user_errors(), engine().connect() as conn:
+        m = build_map(conn, kind, **options)
+        path = save_map(m, output, mode=mode)
     size = path.stat().st_size
-    typer.echo(f"{kind} map written to {path} ({size / 1e6:.2f} MB, assets: {mode.value})")
-
-
-def register(app: typer.Typer) -> None:
-    """Add this package's commands to the main app; keep heavy imports inside the commands."""
-    app.add_typer(map_app, name="map")
+    echo(f"{kind} map written to {path} ({size / 1e6:.2f} MB, assets: {mode.value})")
 
 
 @map_app.command()
@@ -88,6 +90,7 @@ def zoning(
     tiles: Tiles = None,
 ) -> None:
     """Zoning: zones in DPT colours (hatched where DPT hatches), legend, popups, boundaries."""
+    day: date | None = parse_date(as_of, "as_of")
     _write(
         "zoning",
         output,
@@ -95,7 +98,7 @@ def zoning(
         assets,
         plan_id=plan,
         local_body=lgo,
-        in_force_on=date.fromisoformat(as_of) if as_of else None,
+        in_force_on=day,
         all_plans=all_plans,
         tolerance_m=tolerance,
         tiles=tiles,
@@ -135,17 +138,16 @@ def route(
     output: Output,
     origin: Annotated[str, typer.Option("--from", help="LGO code (or village:ID, lon,lat)")],
     destination: Annotated[str, typer.Option("--to", help="LGO code (or village:ID, lon,lat)")],
-    close_bridge: Annotated[list[int] | None, typer.Option(help="closed bridge id(s)")] = None,
-    close_road: Annotated[list[int] | None, typer.Option(help="closed road id(s)")] = None,
-    hazard: Annotated[
-        list[int] | None, typer.Option(help="hazard area id(s) closing roads")
-    ] = None,
+    closed_road: ClosedRoad = None,
+    closed_bridge: ClosedBridge = None,
+    hazard: Hazard = None,
     by: Annotated[str, typer.Option(help="time or distance")] = "time",
     offline: Offline = False,
     assets: Assets = "files",
     tiles: Tiles = None,
 ) -> None:
     """Route between two LGOs with its bridges, closures, places cut off and the detour."""
+    closures = restrictions(closed_road, closed_bridge, hazard)
     _write(
         "route",
         output,
@@ -153,9 +155,9 @@ def route(
         assets,
         origin=origin,
         destination=destination,
-        closed_bridges=close_bridge or [],
-        closed_roads=close_road or [],
-        hazard_ids=hazard or [],
+        closed_bridges=closures.closed_bridges,
+        closed_roads=closures.closed_roads,
+        hazard_ids=closures.hazard_ids,
         by=by,
         tiles=tiles,
     )
@@ -190,19 +192,13 @@ def all_maps(
     output: Annotated[Path, typer.Option("-o", "--output", help="folder")] = Path("out/maps"),
     offline: Offline = False,
 ) -> None:
-    """Write the demo set of maps (offline) and an index into a folder; print where."""
-    from gis_registry.cli import _engine, _fail
-    from gis_registry.errors import GisRegistryError
+    """Write the demo set of maps and an index into a folder; print where."""
     from gis_registry.maps.catalog import write_demo_maps
 
-    try:
-        with _engine().connect() as conn:
-            written = write_demo_maps(conn, output, mode="inline" if offline else "files")
-    except GisRegistryError as exc:
-        _fail(exc)
-        return
+    with user_errors(), engine().connect() as conn:
+        written = write_demo_maps(conn, output, mode="inline" if offline else "files")
     for name, path in written.paths.items():
-        typer.echo(f"{name:>10}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+        echo(f"{name:>10}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
     for name, why in written.skipped.items():
-        typer.echo(f"{name:>10}: left out ({why})")
-    typer.echo(f"maps written to {output.resolve()} (open {output.resolve() / 'index.html'})")
+        echo(f"{name:>10}: left out ({why})")
+    echo(f"maps written to {output.resolve()} (open {output.resolve() / 'index.html'})")

@@ -1,0 +1,23 @@
+"""The ``gis-registry`` command: one module per command group, shared plumbing in
+:mod:`gis_registry.cli._common`. Thin: each command parses, calls the library, prints.
+
+Typer is imported here and nowhere else in the library; heavy imports (pandas, geopandas,
+folium, the generator) happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from gis_registry.cli import analysis, auth, data, db, maps, network, serve
+
+app = typer.Typer(
+    help="Lampang PAO geospatial infrastructure asset registry.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+for _group in (db, data, network, analysis, maps, auth, serve):
+    _group.register(app)
+
+__all__ = ["app"]

@@ -1,0 +1,5 @@
+"""``python -m gis_registry.cli``."""
+
+from gis_registry.cli import app
+
+app()

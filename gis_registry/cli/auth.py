@@ -1,0 +1,91 @@
+"""``users add | list`` and ``keys create | revoke | list``: who may use the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gis_registry.cli._common import echo, engine, user_errors
+
+users_app = typer.Typer(help="Users of the HTTP API and their roles.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (stored hashed; shown once).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``users`` and ``keys`` to the main app."""
+    app.add_typer(users_app, name="users")
+    app.add_typer(keys_app, name="keys")
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="login name (letters, digits, . _ @ -)")],
+    role: Annotated[str, typer.Option(help="viewer, editor or admin")] = "viewer",
+    local_body: Annotated[
+        int | None,
+        typer.Option("--local-body", help="id of the local body (LGO) an editor works for"),
+    ] = None,
+    display_name: Annotated[str | None, typer.Option(help="full name")] = None,
+) -> None:
+    """Add a user of the API."""
+    from gis_registry.auth import add_user
+
+    with user_errors(), engine().begin() as conn:
+        user_id = add_user(
+            conn, username, role=role, local_body_id=local_body, display_name=display_name
+        )
+    echo(f"user {username} ({role}) added with id {user_id}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the users."""
+    from gis_registry.auth import list_users
+
+    with user_errors(), engine().connect() as conn:
+        users = list_users(conn)
+    for user in users:
+        state = "active" if user["active"] else "inactive"
+        body = user["local_body_id"] if user["local_body_id"] is not None else "-"
+        echo(f"{user['id']:>4}  {user['username']:<24} {user['role']:<7} {body:>6}  {state}")
+
+
+@keys_app.command("create")
+def keys_create(
+    username: Annotated[str, typer.Argument(help="the user the key acts for")],
+    name: Annotated[str | None, typer.Option(help="what the key is for")] = None,
+) -> None:
+    """Create an API key; the key is printed once (last line) and only its hash is kept."""
+    from gis_registry.auth import create_key
+
+    with user_errors(), engine().begin() as conn:
+        key = create_key(conn, username, name=name)
+    echo(f"key {key.prefix} created for {username}; store it now, it is not shown again:")
+    echo(key.token)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="the key's prefix (or the whole key)")],
+) -> None:
+    """Revoke an API key at once."""
+    from gis_registry.auth import revoke_key
+
+    with user_errors(), engine().begin() as conn:
+        revoke_key(conn, prefix)
+    echo(f"key {prefix} revoked")
+
+
+@keys_app.command("list")
+def keys_list(
+    username: Annotated[str | None, typer.Option(help="only this user's keys")] = None,
+) -> None:
+    """List keys (prefixes only, never secrets)."""
+    from gis_registry.auth import list_keys
+
+    with user_errors(), engine().connect() as conn:
+        keys = list_keys(conn, username)
+    for key in keys:
+        state = "revoked" if key["revoked_at"] else "active"
+        echo(f"{key['prefix']}  {key['username']:<24} {state:<8} {key['name'] or ''}")

@@ -1,0 +1,82 @@
+"""``db start | stop | url | status`` (the embedded cluster) and ``migrate``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gis_registry.cli._common import echo, engine, print_json, user_errors
+
+db_app = typer.Typer(help="The embedded PostGIS cluster.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``db`` and ``migrate`` to the main app."""
+    app.add_typer(db_app, name="db")
+    app.command()(migrate)
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Create (first time) and start the embedded cluster; print its URL."""
+    from gis_registry.server import EmbeddedServer
+    from gis_registry.settings import Settings
+
+    settings = Settings()
+    if settings.database_url:
+        echo("GIS_REGISTRY_DATABASE_URL is set: using that database, nothing to start.")
+        return
+    with user_errors():
+        server = EmbeddedServer(settings)
+        server.start()
+    echo(f"embedded PostGIS running on 127.0.0.1:{server.port} (data in {server.datadir})")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded cluster."""
+    from gis_registry.server import EmbeddedServer
+    from gis_registry.settings import Settings
+
+    with user_errors():
+        stopped = EmbeddedServer(Settings()).stop()
+    echo("stopped" if stopped else "not running")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the connection URL (last line); the database must be running."""
+    from gis_registry.server import database_url
+    from gis_registry.settings import Settings
+
+    with user_errors():
+        echo(database_url(Settings()))
+
+
+@db_app.command("status")
+def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Versions (PostgreSQL, PostGIS, GEOS, PROJ, pgRouting), URL, data size, schema revision."""
+    from gis_registry.db.status import database_status
+    from gis_registry.settings import Settings
+
+    with user_errors():
+        status = database_status(Settings())
+    if as_json:
+        print_json(status)
+        return
+    for key, value in status.items():
+        echo(f"{key:>18}: {value}")
+
+
+def migrate(
+    revision: Annotated[str, typer.Argument(help="target revision")] = "head",
+    down: Annotated[bool, typer.Option("--down", help="downgrade to REVISION")] = False,
+) -> None:
+    """Bring the schema to REVISION (default: the latest)."""
+    from gis_registry.db import migrate as m
+
+    with user_errors():
+        eng = engine()
+        (m.downgrade if down else m.upgrade)(eng, revision)
+        echo(f"schema at revision {m.current(eng)}")

@@ -1,0 +1,35 @@
+"""``serve``: the HTTP API. The web service lives in the top-level ``api`` package, on top of
+this library; it is imported only here, at run time, so the library never depends on it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the main app."""
+    app.command()(serve)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="log every request (costs about a third of a small read)")
+    ] = False,
+) -> None:
+    """Serve the OGC API - Features, the analyses, tiles and maps over HTTP."""
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:create_app",
+        host=host,
+        port=port,
+        workers=workers,
+        factory=True,
+        access_log=access_log,
+        http="api.protocol:HttpProtocol",
+    )
