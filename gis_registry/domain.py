@@ -1,11 +1,39 @@
 """Vocabularies and rules of the registry, shared by the schema (CHECK constraints), the
-validation of writes, the demo generator and the analyses. Change them here, then write a
-migration: the database enforces the same lists.
+validation of writes, the demo generator, the analyses and the maps. Change them here, then
+write a migration: the database enforces the same lists.
+
+A vocabulary with labels is written once, as a ``*_TERMS`` dict of key -> :class:`Term` (Thai
+and English label, map colour where it has one); the tuple of its keys under the old name
+(``SURFACES`` etc.) is derived from it, in the same order.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import NamedTuple
+
+
+class Term(NamedTuple):
+    """How one key of a vocabulary is shown: Thai and English labels, and its map colour."""
+
+    th: str
+    en: str
+    colour: str | None = None
+
+    @property
+    def bilingual(self) -> str:
+        """'ลาดยาง / asphalt' ('NBI 0-9' once when both labels are the same)."""
+        return self.th if self.th == self.en else f"{self.th} / {self.en}"
+
+
+def label(terms: Mapping[str, Term], key: str | None) -> str:
+    """'ลาดยาง / asphalt' for a key of a vocabulary ('–' for None, the key itself if unknown)."""
+    if key is None:
+        return "–"
+    term = terms.get(key)
+    return term.bilingual if term else key
+
 
 PROVINCE_CODE = "52"
 PROVINCE_ABBR_TH = "ลป"  # DRR and local highway code prefix for Lampang
@@ -18,34 +46,73 @@ LOCAL_BODY_KINDS = (
     "sao",  # องค์การบริหารส่วนตำบล (อบต.)
 )
 
-ROAD_CLASSES = (
-    "special",  # special highway (motorway), DOH
-    "national",  # national highway, DOH
-    "rural",  # rural highway, DRR
-    "local",  # local highway, registered by an LGO
-    "concession",
-    "unregistered",  # tracks and roads not (yet) on any register
-)
+ROAD_CLASS_TERMS: dict[str, Term] = {
+    "special": Term("ทางหลวงพิเศษ", "special highway"),  # motorway, DOH
+    "national": Term("ทางหลวงแผ่นดิน", "national highway"),  # DOH
+    "rural": Term("ทางหลวงชนบท", "rural highway"),  # DRR
+    "local": Term("ทางหลวงท้องถิ่น", "local highway"),  # registered by an LGO
+    "concession": Term("ทางหลวงสัมปทาน", "concession highway"),
+    "unregistered": Term("ทางที่ยังไม่ลงทะเบียน", "unregistered road"),  # on no register (yet)
+}
+ROAD_CLASSES = tuple(ROAD_CLASS_TERMS)
 AGENCIES = ("DOH", "DRR", "RID", "DWR", "DGR", "PWA", "EGAT", "other")
-SURFACES = ("asphalt", "concrete", "laterite", "crushed_rock", "earth")
+SURFACE_TERMS: dict[str, Term] = {
+    "asphalt": Term("ลาดยาง", "asphalt"),
+    "concrete": Term("คอนกรีต (คสล.)", "reinforced concrete"),
+    "laterite": Term("ลูกรัง", "laterite"),
+    "crushed_rock": Term("หินคลุก", "crushed rock"),
+    "earth": Term("ดิน", "earth"),
+}
+SURFACES = tuple(SURFACE_TERMS)
 ALL_WEATHER_SURFACES = ("asphalt", "concrete", "crushed_rock")
 
-BRIDGE_STRUCTURES = ("slab", "girder", "truss", "arch", "suspension", "box_culvert", "pipe_culvert")
-BRIDGE_MATERIALS = ("reinforced_concrete", "prestressed_concrete", "steel", "timber", "masonry")
+BRIDGE_STRUCTURE_TERMS: dict[str, Term] = {
+    "slab": Term("แผ่นพื้น", "slab"),
+    "girder": Term("คาน", "girder"),
+    "truss": Term("โครงถัก", "truss"),
+    "arch": Term("โค้ง", "arch"),
+    "suspension": Term("แขวน", "suspension"),
+    "box_culvert": Term("ท่อเหลี่ยม", "box culvert"),
+    "pipe_culvert": Term("ท่อกลม", "pipe culvert"),
+}
+BRIDGE_STRUCTURES = tuple(BRIDGE_STRUCTURE_TERMS)
+BRIDGE_MATERIAL_TERMS: dict[str, Term] = {
+    "reinforced_concrete": Term("คอนกรีตเสริมเหล็ก", "reinforced concrete"),
+    "prestressed_concrete": Term("คอนกรีตอัดแรง", "prestressed concrete"),
+    "steel": Term("เหล็ก", "steel"),
+    "timber": Term("ไม้", "timber"),
+    "masonry": Term("ก่ออิฐ/หิน", "masonry"),
+}
+BRIDGE_MATERIALS = tuple(BRIDGE_MATERIAL_TERMS)
 
-WATER_SOURCE_KINDS = (
-    "reservoir",  # อ่างเก็บน้ำ
-    "weir",  # ฝาย
-    "check_dam",  # ฝายชะลอน้ำ
-    "pond",  # สระ, หนอง
-    "groundwater_well",  # บ่อบาดาล
-    "shallow_well",  # บ่อตื้น
-    "village_water_supply",  # ประปาหมู่บ้าน
-    "canal",  # คลอง, ลำเหมือง
-)
+WATER_SOURCE_KIND_TERMS: dict[str, Term] = {
+    "reservoir": Term("อ่างเก็บน้ำ", "reservoir", "#08519c"),
+    "weir": Term("ฝาย", "weir", "#3182bd"),
+    "check_dam": Term("ฝายชะลอน้ำ", "check dam", "#6baed6"),
+    "pond": Term("สระ/หนอง", "pond", "#41b6c4"),
+    "groundwater_well": Term("บ่อบาดาล", "groundwater well", "#54278f"),
+    "shallow_well": Term("บ่อตื้น", "shallow well", "#9e9ac8"),
+    "village_water_supply": Term("ประปาหมู่บ้าน", "village water supply", "#006d2c"),
+    "canal": Term("คลอง/ลำเหมือง", "canal", "#2b8cbe"),
+}
+WATER_SOURCE_KINDS = tuple(WATER_SOURCE_KIND_TERMS)
 
-HAZARD_TYPES = ("flood", "landslide")
-SEVERITIES = ("low", "medium", "high")
+HAZARD_TYPE_TERMS: dict[str, Term] = {
+    "flood": Term("พื้นที่น้ำท่วม", "flood-prone"),
+    "landslide": Term("ดินถล่ม", "landslide"),
+}
+HAZARD_TYPES = tuple(HAZARD_TYPE_TERMS)
+SEVERITY_TERMS: dict[str, Term] = {
+    "low": Term("ต่ำ", "low"),
+    "medium": Term("ปานกลาง", "medium"),
+    "high": Term("สูง", "high"),
+}
+SEVERITIES = tuple(SEVERITY_TERMS)
+# A hazard area's colour: blues for water, browns for earth, darker for more severe.
+HAZARD_COLOURS: dict[str, dict[str, str]] = {
+    "flood": {"low": "#9ecae1", "medium": "#4292c6", "high": "#08306b"},
+    "landslide": {"low": "#fdd0a2", "medium": "#fd8d3c", "high": "#a63603"},
+}
 
 # Condition scales: (min, max, higher_is_better). Declared on every inspection.
 CONDITION_SCALES: dict[str, tuple[float, float, bool]] = {
@@ -53,11 +120,30 @@ CONDITION_SCALES: dict[str, tuple[float, float, bool]] = {
     "nbi_0_9": (0, 9, True),  # US NBI-style bridge rating, 9 = excellent
     "iri_m_per_km": (0, 30, False),  # roughness; DOH bands good < 2.5 < fair < 3.5 < poor < 5
 }
+CONDITION_SCALE_TERMS: dict[str, Term] = {
+    "score_1_5": Term("คะแนน 1-5", "score 1-5"),
+    "nbi_0_9": Term("NBI 0-9", "NBI 0-9"),
+    "iri_m_per_km": Term("IRI m/km", "IRI m/km"),
+}
 INSPECTION_METHODS = ("visual", "iri_survey", "detailed", "underwater", "drone")
 
-TREATMENTS = ("routine", "periodic", "rehabilitation", "reconstruction", "new_construction")
+TREATMENT_TERMS: dict[str, Term] = {
+    "routine": Term("บำรุงรักษาปกติ", "routine"),
+    "periodic": Term("บำรุงรักษาตามกำหนด", "periodic"),
+    "rehabilitation": Term("บูรณะ", "rehabilitation"),
+    "reconstruction": Term("ก่อสร้างใหม่แทนของเดิม", "reconstruction"),
+    "new_construction": Term("ก่อสร้างใหม่", "new construction"),
+}
+TREATMENTS = tuple(TREATMENT_TERMS)
 FUNDING_BODIES = ("pao", "lgo", "central_subsidy", "drr", "doh", "dwr", "other")
-WORK_STATUSES = ("planned", "approved", "in_progress", "completed", "cancelled")
+WORK_STATUS_TERMS: dict[str, Term] = {
+    "planned": Term("แผน", "planned"),
+    "approved": Term("อนุมัติแล้ว", "approved"),
+    "in_progress": Term("กำลังดำเนินการ", "in progress"),
+    "completed": Term("แล้วเสร็จ", "completed"),
+    "cancelled": Term("ยกเลิก", "cancelled"),
+}
+WORK_STATUSES = tuple(WORK_STATUS_TERMS)
 
 # Road code patterns by legal class (Highway Act B.E. 2535 numbering).
 ROAD_CODE_PATTERNS: dict[str, str] = {

@@ -21,9 +21,20 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from gis_registry.analysis._frames import check_choice, frame
+from gis_registry.domain import Term
 from gis_registry.errors import ValidationError
 
-CLASSES = ("good", "fair", "poor", "very_poor")
+# The classes, best first, with their labels and map colours (green to dark red).
+CLASS_TERMS: dict[str, Term] = {
+    "good": Term("ดี", "good", "#1a9850"),
+    "fair": Term("พอใช้", "fair", "#e6b800"),
+    "poor": Term("เสีย", "poor", "#f46d43"),
+    "very_poor": Term("เสียมาก", "very poor", "#a50026"),
+}
+CLASSES = tuple(CLASS_TERMS)
+# The class of a never-inspected asset in distributions and on maps (``condition_class`` None).
+UNKNOWN = "unknown"
+UNKNOWN_TERM = Term("ยังไม่สำรวจ", "not inspected", "#9e9e9e")
 CLASS_FLOORS = (70.0, 45.0, 20.0)  # index above the first: good; above the second: fair; ...
 # (score knots, index knots) per scale
 SCALE_KNOTS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
@@ -160,9 +171,9 @@ def condition_distribution(latest: pd.DataFrame, *, by: str = "local_body") -> p
         "owner": ["owner"],
     }[by]
     d = latest.copy()
-    d["condition_class"] = d["condition_class"].fillna("unknown")
+    d["condition_class"] = d["condition_class"].fillna(UNKNOWN)
     d["km"] = np.where(d["asset_type"] == "road", d["length_m"].fillna(0) / 1000.0, 0.0)
-    classes = [*CLASSES, "unknown"]
+    classes = [*CLASSES, UNKNOWN]
     counts = d.pivot_table(
         index=["asset_type", *keys],
         columns="condition_class",
@@ -183,7 +194,7 @@ def condition_distribution(latest: pd.DataFrame, *, by: str = "local_body") -> p
     out = counts.join(km)
     out = out[out[classes].sum(axis=1) > 0]
     out["assets"] = out[classes].sum(axis=1)
-    inspected = out["assets"] - out["unknown"]
+    inspected = out["assets"] - out[UNKNOWN]
     for c in CLASSES:
         out[f"share_{c}"] = out[c] / inspected.where(inspected > 0)
     out.columns.name = None

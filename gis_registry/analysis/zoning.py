@@ -16,7 +16,32 @@ from gis_registry.analysis._frames import check_choice, frame
 from gis_registry.errors import ValidationError
 
 AREA_GROUPS = ("plan", "local_body")
-IN_FORCE = "p.effective_date <= :on AND (p.expiry_date IS NULL OR p.expiry_date > :on)"
+
+
+def in_force_sql(plan: str = "p", param: str = "on") -> str:
+    """SQL condition: the plan (table alias ``plan``) is in force on the day bound to
+    ``:param``; the one definition of "in force" that every query of plans uses.
+
+    Parameters
+    ----------
+    plan : alias of ``zoning_plans`` in the query (an SQL identifier, not user input)
+    param : name of the bound date parameter
+
+    Returns
+    -------
+    str
+        ``p.effective_date <= :on AND (p.expiry_date IS NULL OR p.expiry_date > :on)``
+    """
+    for name in (plan, param):
+        if not name.isidentifier():
+            raise ValueError(f"not an SQL identifier: {name!r}")
+    return (
+        f"{plan}.effective_date <= :{param} "
+        f"AND ({plan}.expiry_date IS NULL OR {plan}.expiry_date > :{param})"
+    )
+
+
+IN_FORCE = in_force_sql()
 _ZONE_COLUMNS = """
     z.id AS zone_id, z.plan_id, p.name_th AS plan_th, p.name_en AS plan_en,
     p.effective_date, p.expiry_date, z.land_use_code, z.category,
@@ -85,7 +110,14 @@ def _on(on: date | None) -> date:
 
 
 def plans_in_force(conn: Connection, *, on: date | None = None) -> pd.DataFrame:
-    """The comprehensive plans in force on ``on`` (default today)."""
+    """The comprehensive plans in force on ``on`` (default today).
+
+    Returns
+    -------
+    DataFrame
+        ``plan_id``, ``name_th``, ``name_en``, ``effective_date``, ``expiry_date``, oldest
+        first.
+    """
     return frame(conn, _PLANS_SQL, {"on": _on(on)})
 
 

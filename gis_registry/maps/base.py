@@ -26,6 +26,15 @@ DETAIL_ZOOM_STEPS = 3  # keep detail for zooming in this many levels past the wh
 METRES_PER_PIXEL_Z0 = 156_543.03 * math.cos(math.radians(18.3))  # at Lampang's latitude
 
 Bounds = tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
+# Line width (px) of a road by its class (``domain.ROAD_CLASSES``): the bigger road, the wider.
+ROAD_WIDTH_PX: dict[str, float] = {
+    "special": 7,
+    "national": 6,
+    "concession": 5,
+    "rural": 4.5,
+    "local": 3,
+    "unregistered": 2,
+}
 
 _PAGE_CSS = """
 <link rel="icon" href="data:,">

@@ -4,14 +4,24 @@ bridges as circles coloured by their condition."""
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 import folium
+import pandas as pd
 from sqlalchemy import Connection, text
 
+from gis_registry import domain
+from gis_registry.analysis.condition import (
+    CLASS_TERMS,
+    UNKNOWN,
+    UNKNOWN_TERM,
+    latest_condition,
+)
 from gis_registry.errors import NotFound
-from gis_registry.maps import labels as L
 from gis_registry.maps.base import (
+    ROAD_WIDTH_PX,
     LegendRow,
     add_boundaries,
     esc,
@@ -30,17 +40,68 @@ from gis_registry.maps.settings import MapSettings
 from gis_registry.maps.zoning import resolve_local_body
 
 OPEN_WORKS = ("planned", "approved", "in_progress")
+MAPPED_TYPES = ("road", "bridge")
+# What the map draws per condition class, the never-inspected included.
+CLASS_STYLES: dict[str, domain.Term] = {**CLASS_TERMS, UNKNOWN: UNKNOWN_TERM}
+_INSPECTION = ("inspected_on", "condition_score", "condition_scale", "condition")
 
 
-def _latest_inspections(asset: str) -> str:
-    # the newest inspection of each asset; ``asset`` is 'road_id' or 'bridge_id' (not user input)
-    condition = L.CONDITION_CLASS_SQL.format(scale="condition_scale", score="condition_score")
-    return (
-        f"SELECT DISTINCT ON ({asset}) {asset} AS asset_id, inspected_on, condition_score, "
-        f"condition_scale, {condition} "
-        f"AS condition FROM inspections WHERE {asset} IS NOT NULL "
-        f"ORDER BY {asset}, inspected_on DESC, id DESC"
-    )
+def condition_frame(
+    conn: Connection,
+    *,
+    as_of: date | None = None,
+    asset_types: Iterable[str] = MAPPED_TYPES,
+) -> pd.DataFrame:
+    """The condition class of every road and bridge as the map draws it.
+
+    It is :func:`gis_registry.analysis.condition.latest_condition`'s frame (the one definition
+    of an asset's condition class) with never-inspected assets as ``unknown``.
+
+    Parameters
+    ----------
+    conn : an open connection
+    as_of : latest inspection on or before this day (default today)
+    asset_types : road, bridge (or water_source)
+
+    Returns
+    -------
+    DataFrame
+        ``asset_type``, ``asset_id``, ``inspected_on``, ``condition_score``,
+        ``condition_scale``, ``condition_index``, ``condition_class`` (None when never
+        inspected) and ``condition`` (the class, or ``unknown``).
+    """
+    latest = latest_condition(conn, as_of=as_of, asset_types=list(asset_types), with_location=False)
+    out = latest[
+        [
+            "asset_type",
+            "asset_id",
+            "inspected_on",
+            "condition_score",
+            "condition_scale",
+            "condition_index",
+            "condition_class",
+        ]
+    ].copy()
+    classified = out["condition_class"].map(lambda c: isinstance(c, str))
+    out["condition"] = out["condition_class"].where(classified, UNKNOWN)
+    return out
+
+
+def _inspections(classified: pd.DataFrame, asset_type: str) -> dict[int, dict[str, Any]]:
+    """The latest inspection and class per asset id of one type (missing values as None)."""
+    rows = classified.loc[classified["asset_type"] == asset_type, ["asset_id", *_INSPECTION]]
+    rows = rows.astype(object).where(rows.notna(), None)
+    return {int(r["asset_id"]): {k: r[k] for k in _INSPECTION} for r in rows.to_dict("records")}
+
+
+def _never_inspected() -> dict[str, Any]:
+    return dict.fromkeys(_INSPECTION) | {"condition": UNKNOWN}
+
+
+def _with_inspection(
+    rows: Iterable[Mapping[str, Any]], inspections: Mapping[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return [{**r, **inspections.get(r["id"], _never_inspected())} for r in rows]
 
 
 def planned_works(conn: Connection, asset: str) -> dict[int, str]:
@@ -56,8 +117,9 @@ def planned_works(conn: Connection, asset: str) -> dict[int, str]:
     out: dict[int, list[str]] = {}
     for r in rows:
         line = (
-            f"{L.bilingual(L.TREATMENTS, r['treatment'])}, ปีงบ / FY {r['fiscal_year']}, "
-            f"{float(r['cost_thb']):,.0f} บาท/THB, {L.bilingual(L.WORK_STATUSES, r['status'])}"
+            f"{domain.label(domain.TREATMENT_TERMS, r['treatment'])}, "
+            f"ปีงบ / FY {r['fiscal_year']}, {float(r['cost_thb']):,.0f} บาท/THB, "
+            f"{domain.label(domain.WORK_STATUS_TERMS, r['status'])}"
         )
         if r["description"]:
             line += f" — {r['description']}"
@@ -65,13 +127,14 @@ def planned_works(conn: Connection, asset: str) -> dict[int, str]:
     return {k: "<br>".join(v) for k, v in out.items()}
 
 
-def inspection_text(row: dict[str, Any]) -> str:
+def inspection_text(row: Mapping[str, Any]) -> str:
+    """'5 พฤศจิกายน 2567 (2024-11-05): 2 (คะแนน 1-5 / score 1-5) — เสีย / poor'."""
     if row.get("inspected_on") is None:
-        return "ยังไม่สำรวจ / not inspected"
-    cls = L.CONDITION_CLASSES[row["condition"]]
+        return UNKNOWN_TERM.bilingual
+    scale = domain.label(domain.CONDITION_SCALE_TERMS, row["condition_scale"])
     return (
         f"{thai_date(row['inspected_on'])}: {float(row['condition_score']):g} "
-        f"({L.SCALES.get(row['condition_scale'], row['condition_scale'])}) — {cls[0]} / {cls[1]}"
+        f"({scale}) — {CLASS_STYLES[row['condition']].bilingual}"
     )
 
 
@@ -87,6 +150,7 @@ def condition_map(
     tolerance_m: float | None = None,
     vector_tiles: str | None = None,
     details_url: str | None = None,
+    as_of: date | None = None,
     tiles: str | None = None,
     settings: MapSettings | None = None,
 ) -> folium.Map:
@@ -103,13 +167,15 @@ def condition_map(
         road's style class, instead of every road's geometry and popup
     details_url : with ``vector_tiles``, URL template (``{id}``) of :func:`road_details` as
         JSON, fetched when a road is clicked
+    as_of : draw the latest inspection on or before this day (default today)
     tiles : a basemap URL template (default: none, or the configured one)
     settings : map settings
 
     Returns
     -------
     folium.Map: road segments coloured by the class of their latest inspection (good, fair,
-    poor, very poor, not inspected) and as wide as their road class; bridges as circles
+    poor, very poor, not inspected; the classes of :func:`condition_frame`, i.e. of the
+    analysis) and as wide as their road class; bridges as circles
     coloured the same way; popups with code, owner, surface, last inspection, planned works.
     """
     clauses = ["TRUE"]
@@ -138,25 +204,28 @@ def condition_map(
         m, conn, tolerance_m=tol, bounds=bounds, show_local_bodies=local_body is not None
     )
 
+    classified = condition_frame(conn, as_of=as_of)
+    road_inspections = _inspections(classified, "road")
     if vector_tiles:
-        _vector_roads(m, conn, where, params, vector_tiles, details_url)
+        _vector_roads(m, conn, where, params, road_inspections, vector_tiles, details_url)
     else:
-        _geojson_roads(m, conn, where, {**params, "tol": tol})
+        _geojson_roads(m, conn, where, {**params, "tol": tol}, road_inspections)
 
     bridge_works = planned_works(conn, "bridge_id")
-    brows = conn.execute(
-        text(
-            "SELECT b.id, b.name_th, b.name_en, b.structure_type, b.material, b.length_m, "
-            "b.spans, b.load_limit_t, r.code AS road_code, "
-            f"{_owner_sql('r')}, i.inspected_on, i.condition_score, i.condition_scale, "
-            "COALESCE(i.condition, 'unknown') AS condition, "
-            "ST_AsGeoJSON(b.geom, 6) AS geometry FROM bridges b JOIN roads r ON r.id = b.road_id "
-            "LEFT JOIN local_bodies lb ON lb.id = r.owner_local_body_id "
-            f"LEFT JOIN ({_latest_inspections('bridge_id')}) i ON i.asset_id = b.id "
-            f"WHERE {where} ORDER BY b.id"
-        ),
-        params,
-    ).mappings()
+    brows = _with_inspection(
+        conn.execute(
+            text(
+                "SELECT b.id, b.name_th, b.name_en, b.structure_type, b.material, b.length_m, "
+                f"b.spans, b.load_limit_t, r.code AS road_code, {_owner_sql('r')}, "
+                "ST_AsGeoJSON(b.geom, 6) AS geometry "
+                "FROM bridges b JOIN roads r ON r.id = b.road_id "
+                "LEFT JOIN local_bodies lb ON lb.id = r.owner_local_body_id "
+                f"WHERE {where} ORDER BY b.id"
+            ),
+            params,
+        ).mappings(),
+        _inspections(classified, "bridge"),
+    )
     bridges = []
     for b in brows:
         bridges.append(
@@ -167,8 +236,8 @@ def condition_map(
                 "code": esc(b["road_code"]),
                 "owner": esc(b["owner"]),
                 "structure": esc(
-                    f"{L.bilingual(L.BRIDGE_STRUCTURES, b['structure_type'])}, "
-                    f"{L.bilingual(L.BRIDGE_MATERIALS, b['material'])}"
+                    f"{domain.label(domain.BRIDGE_STRUCTURE_TERMS, b['structure_type'])}, "
+                    f"{domain.label(domain.BRIDGE_MATERIAL_TERMS, b['material'])}"
                 ),
                 "size": f"{b['length_m']:g} m, {b['spans']} ช่วง/spans"
                 + (f", {b['load_limit_t']:g} t" if b["load_limit_t"] else ""),
@@ -192,7 +261,7 @@ def condition_map(
             name="สะพาน · Bridges by condition",
             marker=folium.CircleMarker(radius=7, weight=2, color="#000000", fill=True),
             style_function=lambda f: {
-                "fillColor": L.CONDITION_CLASSES[f["properties"]["condition"]][2],
+                "fillColor": CLASS_STYLES[f["properties"]["condition"]].colour,
                 "fillOpacity": 1.0,
                 "color": "#000000",
                 "weight": 2,
@@ -201,11 +270,13 @@ def condition_map(
             tooltip=folium.GeoJsonTooltip(["name"], labels=False),
         ).add_to(m)
 
-    rows_legend = [
-        LegendRow(line_swatch(colour), th, en) for th, en, colour in L.CONDITION_CLASSES.values()
-    ]
+    rows_legend = [LegendRow(line_swatch(t.colour), t.th, t.en) for t in CLASS_STYLES.values()]
     rows_legend += [
-        LegendRow(line_swatch("#555555", L.ROAD_WIDTH_PX[k]), *L.ROAD_CLASSES[k])
+        LegendRow(
+            line_swatch("#555555", ROAD_WIDTH_PX[k]),
+            domain.ROAD_CLASS_TERMS[k].th,
+            domain.ROAD_CLASS_TERMS[k].en,
+        )
         for k in ("national", "rural", "local", "unregistered")
     ]
     rows_legend.append(
@@ -226,37 +297,48 @@ ROAD_POPUP = {
 }
 
 
-def _road_rows(conn: Connection, where: str, params: dict[str, Any], *, geometry: bool):
+def _road_rows(
+    conn: Connection,
+    where: str,
+    params: dict[str, Any],
+    inspections: Mapping[int, dict[str, Any]],
+    *,
+    geometry: bool,
+) -> list[dict[str, Any]]:
     geom = f", {simplified_geojson_sql('r.geom')} AS geometry" if geometry else ""
-    return conn.execute(
+    rows = conn.execute(
         text(
             "SELECT r.id, r.code, r.name_th, r.name_en, r.road_class, r.surface, r.width_m, "
-            f"r.length_m, {_owner_sql('r')}, i.inspected_on, i.condition_score, "
-            f"i.condition_scale, COALESCE(i.condition, 'unknown') AS condition{geom} "
+            f"r.length_m, {_owner_sql('r')}{geom} "
             "FROM roads r LEFT JOIN local_bodies lb ON lb.id = r.owner_local_body_id "
-            f"LEFT JOIN ({_latest_inspections('road_id')}) i ON i.asset_id = r.id "
             f"WHERE {where} ORDER BY r.id"
         ),
         params,
     ).mappings()
+    return _with_inspection(rows, inspections)
 
 
 def _road_popup(r: Any, works: dict[int, str]) -> dict[str, str]:
     return {
         "code": esc(r["code"]),
         "name": esc(f"{r['name_th']} / {r['name_en']}"),
-        "road_class": esc(L.bilingual(L.ROAD_CLASSES, r["road_class"])),
+        "road_class": esc(domain.label(domain.ROAD_CLASS_TERMS, r["road_class"])),
         "owner": esc(r["owner"]),
-        "surface": esc(L.bilingual(L.SURFACES, r["surface"])),
+        "surface": esc(domain.label(domain.SURFACE_TERMS, r["surface"])),
         "size": f"{r['length_m'] or 0:,.0f} m × {r['width_m'] or 0:g} m",
         "inspection": html.escape(inspection_text(r)),
         "works": works.get(r["id"], "–"),
     }
 
 
-def road_details(conn: Connection, road_id: int) -> list[tuple[str, str]]:
+def road_details(
+    conn: Connection, road_id: int, *, as_of: date | None = None
+) -> list[tuple[str, str]]:
     """The condition map's popup rows of one road (label, HTML-escaped value)."""
-    rows = list(_road_rows(conn, "r.id = :road_id", {"road_id": int(road_id)}, geometry=False))
+    inspections = _inspections(condition_frame(conn, as_of=as_of, asset_types=["road"]), "road")
+    rows = _road_rows(
+        conn, "r.id = :road_id", {"road_id": int(road_id)}, inspections, geometry=False
+    )
     if not rows:
         raise NotFound(f"roads record {road_id} does not exist")
     works = {k: v for k, v in planned_works(conn, "road_id").items() if k == int(road_id)}
@@ -264,7 +346,13 @@ def road_details(conn: Connection, road_id: int) -> list[tuple[str, str]]:
     return [(ROAD_POPUP[k], popup[k]) for k in ROAD_POPUP if k not in ("code", "name")]
 
 
-def _geojson_roads(m: folium.Map, conn: Connection, where: str, params: dict[str, Any]) -> None:
+def _geojson_roads(
+    m: folium.Map,
+    conn: Connection,
+    where: str,
+    params: dict[str, Any],
+    inspections: Mapping[int, dict[str, Any]],
+) -> None:
     works = planned_works(conn, "road_id")
     roads = [
         {
@@ -274,7 +362,7 @@ def _geojson_roads(m: folium.Map, conn: Connection, where: str, params: dict[str
             **_road_popup(r, works),
             "geometry": r["geometry"],
         }
-        for r in _road_rows(conn, where, params, geometry=True)
+        for r in _road_rows(conn, where, params, inspections, geometry=True)
     ]
     if roads:
         folium.GeoJson(
@@ -290,9 +378,10 @@ def _geojson_roads(m: folium.Map, conn: Connection, where: str, params: dict[str
 
 
 def road_style(condition: str, road_class: str) -> dict[str, Any]:
+    """Leaflet style of a road: colour of its condition class, width of its road class."""
     return {
-        "color": L.CONDITION_CLASSES[condition][2],
-        "weight": L.ROAD_WIDTH_PX.get(road_class, 3),
+        "color": CLASS_STYLES[condition].colour,
+        "weight": ROAD_WIDTH_PX.get(road_class, 3),
         "opacity": 0.9,
         "lineCap": "round",
     }
@@ -303,27 +392,22 @@ def _vector_roads(
     conn: Connection,
     where: str,
     params: dict[str, Any],
+    inspections: Mapping[int, dict[str, Any]],
     url: str,
     details_url: str | None,
 ) -> None:
     from gis_registry.maps.vector import VectorTileLayer
 
-    combos = [(c, k) for c in L.CONDITION_CLASSES for k in L.ROAD_WIDTH_PX]
+    combos = [(c, k) for c in CLASS_STYLES for k in ROAD_WIDTH_PX]
     index = {combo: i for i, combo in enumerate(combos)}
-    rows = conn.execute(
-        text(
-            "SELECT r.id, r.road_class, COALESCE(i.condition, 'unknown') AS condition "
-            f"FROM roads r LEFT JOIN ({_latest_inspections('road_id')}) i ON i.asset_id = r.id "
-            f"WHERE {where}"
-        ),
-        params,
-    ).all()
+    rows = conn.execute(text(f"SELECT r.id, r.road_class FROM roads r WHERE {where}"), params).all()
+    unknown = _never_inspected()
     hidden = len(combos)  # roads outside the filter are in the tiles too: draw them not at all
     VectorTileLayer(
         url,
         "roads",
         styles=[road_style(c, k) for c, k in combos] + [{"opacity": 0, "weight": 0}],
-        classes={r[0]: index[(r[2], r[1])] for r in rows},
+        classes={r[0]: index[(inspections.get(r[0], unknown)["condition"], r[1])] for r in rows},
         default=hidden,
         fields=[("code", ROAD_POPUP["code"]), ("name_th", "ชื่อ"), ("name_en", "Name")],
         details_url=details_url,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import folium
+import pandas as pd
 from sqlalchemy import Connection, text
 
+from gis_registry import domain
+from gis_registry.analysis.hazards import exposed_assets
 from gis_registry.errors import ValidationError
-from gis_registry.maps import labels as L
 from gis_registry.maps.base import (
     LegendRow,
     add_boundaries,
@@ -30,10 +33,36 @@ EXPOSED = "#d7191c"
 SAFE_ROAD = "#7f7f7f"
 
 
+OTHER_HAZARD = "#4292c6"  # a type or severity the vocabulary does not know (yet)
+
+
 def hazard_colour(hazard_type: str, severity: str) -> str:
-    if hazard_type == "landslide":
-        return L.LANDSLIDE_SEVERITIES.get(severity, "#fd8d3c")
-    return L.SEVERITIES.get(severity, ("", "", "#4292c6"))[2]
+    """Fill colour of a hazard area by type and severity (``domain.HAZARD_COLOURS``)."""
+    return domain.HAZARD_COLOURS.get(hazard_type, {}).get(severity, OTHER_HAZARD)
+
+
+def hazard_term(hazard_type: str, severity: str) -> domain.Term:
+    """Label of a hazard type at a severity: 'พื้นที่น้ำท่วม สูง' / 'flood-prone, high'."""
+    kind = domain.HAZARD_TYPE_TERMS.get(hazard_type, domain.Term(hazard_type, hazard_type))
+    level = domain.SEVERITY_TERMS.get(severity, domain.Term(severity, severity))
+    return domain.Term(f"{kind.th} {level.th}", f"{kind.en}, {level.en}")
+
+
+def exposure_by_asset(assets: pd.DataFrame) -> dict[str, dict[int, str]]:
+    """The hazards each exposed asset lies in, as popup text, per layer and asset id.
+
+    ``assets`` is :func:`gis_registry.analysis.hazards.exposed_assets`' frame: an asset is
+    drawn exposed exactly when the analysis counts it.
+    """
+    out: dict[str, dict[int, str]] = {}
+    pairs = assets[["layer", "asset_id", "hazard_type", "severity"]].drop_duplicates()
+    for (layer, asset_id), rows in pairs.groupby(["layer", "asset_id"], sort=False):
+        text_ = "; ".join(
+            hazard_term(t, v).bilingual
+            for t, v in zip(rows["hazard_type"], rows["severity"], strict=True)
+        )
+        out.setdefault(str(layer), {})[int(asset_id)] = text_
+    return out
 
 
 def hazard_map(
@@ -58,7 +87,7 @@ def hazard_map(
     tiles, settings : basemap and map settings
     """
     types = list(hazard_types or ["flood"])
-    unknown = [t for t in types if t not in L.HAZARD_TYPES]
+    unknown = [t for t in types if t not in domain.HAZARD_TYPES]
     if unknown:
         raise ValidationError(
             "hazard_areas", [(None, "hazard_type", f"unknown hazard type(s) {unknown}")]
@@ -76,7 +105,7 @@ def hazard_map(
         bounds,
         title_th="พื้นที่เสี่ยงภัย: ทาง สะพาน และหมู่บ้านที่ได้รับผลกระทบ",
         title_en="Hazard areas: exposed roads, bridges and villages",
-        subtitle=", ".join(L.bilingual(L.HAZARD_TYPES, t) for t in types),
+        subtitle=", ".join(domain.label(domain.HAZARD_TYPE_TERMS, t) for t in types),
         tiles=tiles,
         settings=settings,
     )
@@ -86,12 +115,8 @@ def hazard_map(
             "id": r["id"],
             "colour": hazard_colour(r["hazard_type"], r["severity"]),
             "name": esc(f"{r['name_th']} / {r['name_en']}"),
-            "hazard": esc(L.bilingual(L.HAZARD_TYPES, r["hazard_type"])),
-            "severity": esc(
-                f"{L.SEVERITIES[r['severity']][0]} / {L.SEVERITIES[r['severity']][1]}"
-                if r["severity"] in L.SEVERITIES
-                else r["severity"]
-            ),
+            "hazard": esc(domain.label(domain.HAZARD_TYPE_TERMS, r["hazard_type"])),
+            "severity": esc(domain.label(domain.SEVERITY_TERMS, r["severity"])),
             "area": f"{(r['area_m2'] or 0) / 1e6:,.2f} km²",
             "source": esc(r["source"]),
             "geometry": r["geometry"],
@@ -126,14 +151,8 @@ def hazard_map(
                 ],
             ),
         ).add_to(m)
-    # hazard areas cut into small pieces (ST_Subdivide) so that each test against a road,
-    # bridge or village is cheap and the features' GiST index drives the join
-    exposed_by = (
-        "(WITH h AS (SELECT name_th || ' / ' || name_en AS name, ST_Subdivide(geom, 128) AS g "
-        "FROM hazard_areas WHERE hazard_type = ANY(:types)) "
-        "SELECT t.id, string_agg(DISTINCT h.name, '; ') AS names FROM h "
-        "JOIN {table} t ON t.geom && h.g AND ST_Intersects(t.geom, h.g) GROUP BY t.id)"
-    )
+    # what is exposed is the analysis' answer, never re-derived here
+    exposure = exposure_by_asset(exposed_assets(conn, hazard_types=types))
     road_name = "ทาง (แดง = อยู่ในพื้นที่เสี่ยง) · Roads (red = exposed)"
 
     def road_style(exposed: bool) -> dict[str, Any]:
@@ -146,14 +165,11 @@ def hazard_map(
     if vector_tiles:
         from gis_registry.maps.vector import VectorTileLayer
 
-        exposed_ids = conn.execute(
-            text(f"SELECT id FROM {exposed_by.format(table='roads')} x"), params
-        ).scalars()
         VectorTileLayer(
             vector_tiles,
             "roads",
             styles=[road_style(False), road_style(True)],
-            classes={int(i): 1 for i in exposed_ids},
+            classes=dict.fromkeys(exposure.get("road", {}), 1),
             default=0,
             fields=[
                 ("code", "รหัสทาง / Code"),
@@ -165,26 +181,7 @@ def hazard_map(
         ).add_to(m)
         roads = []
     else:
-        roads = [
-            {
-                "id": r["id"],
-                "exposed": r["exposed"] is not None,
-                "code": esc(r["code"]),
-                "name": esc(f"{r['name_th']} / {r['name_en']}"),
-                "surface": esc(L.bilingual(L.SURFACES, r["surface"])),
-                "hazard": esc(r["exposed"]),
-                "geometry": r["geometry"],
-            }
-            for r in conn.execute(
-                text(
-                    "SELECT r.id, r.code, r.name_th, r.name_en, r.surface, x.names AS exposed, "
-                    f"{simplified_geojson_sql('r.geom')} AS geometry FROM roads r "
-                    f"LEFT JOIN {exposed_by.format(table='roads')} x ON x.id = r.id "
-                    "ORDER BY r.id"
-                ),
-                params,
-            ).mappings()
-        ]
+        roads = _roads(conn, tol, exposure.get("road", {}))
     if roads:
         folium.GeoJson(
             feature_collection(roads),
@@ -196,32 +193,11 @@ def hazard_map(
             ),
         ).add_to(m)
     points = [
-        ("bridges", "สะพาน · Bridges", "b", 6),
-        ("settlements", "หมู่บ้าน · Villages", "s", 5),
+        ("bridges", "bridge", "สะพาน · Bridges", 6),
+        ("settlements", "village", "หมู่บ้าน · Villages", 5),
     ]
-    for table, name, alias, radius in points:
-        extra = ", s.population" if table == "settlements" else ", NULL::int AS population"
-        rows = conn.execute(
-            text(
-                f"SELECT {alias}.id, {alias}.name_th, {alias}.name_en{extra}, "
-                "x.names AS exposed, "
-                f"ST_AsGeoJSON({alias}.geom, 6) AS geometry FROM {table} {alias} "
-                f"LEFT JOIN {exposed_by.format(table=table)} x ON x.id = {alias}.id "
-                f"ORDER BY {alias}.id"
-            ),
-            params,
-        ).mappings()
-        feats = [
-            {
-                "id": r["id"],
-                "exposed": r["exposed"] is not None,
-                "name": esc(f"{r['name_th']} / {r['name_en']}"),
-                "population": "–" if r["population"] is None else f"{r['population']:,}",
-                "hazard": esc(r["exposed"]),
-                "geometry": r["geometry"],
-            }
-            for r in rows
-        ]
+    for table, layer, name, radius in points:
+        feats = _points(conn, table, exposure.get(layer, {}))
         if not feats:
             continue
         fields = ["name", "population", "hazard"] if table == "settlements" else ["name", "hazard"]
@@ -245,19 +221,14 @@ def hazard_map(
         ).add_to(m)
     legend = [
         LegendRow(
-            swatch(L.SEVERITIES[s][2], L.SEVERITIES[s][2]),
-            f"น้ำท่วม {L.SEVERITIES[s][0]}",
-            f"flood, {L.SEVERITIES[s][1]}",
+            swatch(hazard_colour(t, v), hazard_colour(t, v)),
+            hazard_term(t, v).th,
+            hazard_term(t, v).en,
         )
-        for s in L.SEVERITIES
+        for t in domain.HAZARD_TYPES
+        if t in types
+        for v in domain.SEVERITIES
     ]
-    if "landslide" in types:
-        legend += [
-            LegendRow(
-                swatch(c, c), f"ดินถล่ม {L.SEVERITIES[s][0]}", f"landslide, {L.SEVERITIES[s][1]}"
-            )
-            for s, c in L.LANDSLIDE_SEVERITIES.items()
-        ]
     legend += [
         LegendRow(line_swatch(EXPOSED), "ทางในพื้นที่เสี่ยง", "exposed road"),
         LegendRow(line_swatch(SAFE_ROAD, 2), "ทางอื่น", "other road"),
@@ -265,3 +236,49 @@ def hazard_map(
         LegendRow(point_swatch("#ffffff"), "สะพาน/หมู่บ้านอื่น", "other bridge / village"),
     ]
     return finish(m, legend_html("พื้นที่เสี่ยงภัย", "Hazards", legend))
+
+
+def _roads(conn: Connection, tol: float, exposed: Mapping[int, str]) -> list[dict[str, Any]]:
+    """Every road as a feature, ``exposed`` when the analysis counts it."""
+    rows = conn.execute(
+        text(
+            "SELECT r.id, r.code, r.name_th, r.name_en, r.surface, "
+            f"{simplified_geojson_sql('r.geom')} AS geometry FROM roads r ORDER BY r.id"
+        ),
+        {"tol": tol},
+    ).mappings()
+    return [
+        {
+            "id": r["id"],
+            "exposed": r["id"] in exposed,
+            "code": esc(r["code"]),
+            "name": esc(f"{r['name_th']} / {r['name_en']}"),
+            "surface": esc(domain.label(domain.SURFACE_TERMS, r["surface"])),
+            "hazard": esc(exposed.get(r["id"])),
+            "geometry": r["geometry"],
+        }
+        for r in rows
+    ]
+
+
+def _points(conn: Connection, table: str, exposed: Mapping[int, str]) -> list[dict[str, Any]]:
+    """Every bridge or village (``table``, not user input) as a feature, ``exposed`` when the
+    analysis counts it."""
+    population = "population" if table == "settlements" else "CAST(NULL AS integer)"
+    rows = conn.execute(
+        text(
+            f"SELECT id, name_th, name_en, {population} AS population, "
+            f"ST_AsGeoJSON(geom, 6) AS geometry FROM {table} ORDER BY id"
+        )
+    ).mappings()
+    return [
+        {
+            "id": r["id"],
+            "exposed": r["id"] in exposed,
+            "name": esc(f"{r['name_th']} / {r['name_en']}"),
+            "population": "–" if r["population"] is None else f"{r['population']:,}",
+            "hazard": esc(exposed.get(r["id"])),
+            "geometry": r["geometry"],
+        }
+        for r in rows
+    ]

@@ -11,9 +11,10 @@ from typing import Any
 import folium
 from sqlalchemy import Connection, text
 
+from gis_registry import domain
 from gis_registry.errors import NotFound
-from gis_registry.maps import labels as L
 from gis_registry.maps.base import (
+    ROAD_WIDTH_PX,
     Bounds,
     LegendRow,
     add_boundaries,
@@ -53,7 +54,7 @@ def _network_layer(
     def style(road_class: str) -> dict[str, Any]:
         return {
             "color": NETWORK,
-            "weight": max(L.ROAD_WIDTH_PX.get(road_class, 2) - 2, 1),
+            "weight": max(ROAD_WIDTH_PX.get(road_class, 2) - 2, 1),
             "opacity": 0.8,
         }
 
@@ -61,7 +62,7 @@ def _network_layer(
     if vector_tiles:
         from gis_registry.maps.vector import VectorTileLayer
 
-        classes = list(L.ROAD_WIDTH_PX)
+        classes = list(ROAD_WIDTH_PX)
         VectorTileLayer(
             vector_tiles,
             "roads",
@@ -242,7 +243,7 @@ def _bridges_layer(m, conn, bridge_ids, closed_ids, name) -> None:
                 "closed": closed,
                 "name": esc(f"{r['name_th']} / {r['name_en']}"),
                 "road": esc(r["code"]),
-                "structure": esc(L.bilingual(L.BRIDGE_STRUCTURES, r["structure_type"])),
+                "structure": esc(domain.label(domain.BRIDGE_STRUCTURE_TERMS, r["structure_type"])),
                 "size": f"{r['length_m']:g} m"
                 + (f", {r['load_limit_t']:g} t" if r["load_limit_t"] else ""),
                 "status": "ปิด / CLOSED" if closed else "เปิด / open",

@@ -8,7 +8,7 @@ import math
 import folium
 from sqlalchemy import Connection, text
 
-from gis_registry.maps import labels as L
+from gis_registry import domain
 from gis_registry.maps.base import (
     LegendRow,
     add_boundaries,
@@ -24,9 +24,16 @@ from gis_registry.maps.base import (
 )
 from gis_registry.maps.settings import MapSettings
 
+OTHER_SOURCE = "#3182bd"  # a kind the vocabulary does not know (yet)
 COVERED = "#2c7bb6"
 UNCOVERED = "#d7191c"
 NEW_SITE = "#ff7f00"
+
+
+def source_colour(kind: str) -> str:
+    """Map colour of a water source kind (``domain.WATER_SOURCE_KIND_TERMS``)."""
+    term = domain.WATER_SOURCE_KIND_TERMS.get(kind)
+    return term.colour if term and term.colour else OTHER_SOURCE
 
 
 def _uncovered_radius(population: float) -> float:
@@ -86,11 +93,7 @@ def water_map(
             "id": r["id"],
             "kind_key": r["kind"],
             "name": esc(f"{r['name_th']} / {r['name_en']}"),
-            "kind": esc(
-                L.WATER_SOURCE_KINDS.get(r["kind"], (r["kind"], r["kind"]))[0]
-                + " / "
-                + L.WATER_SOURCE_KINDS.get(r["kind"], (r["kind"], r["kind"]))[1]
-            ),
+            "kind": esc(domain.label(domain.WATER_SOURCE_KIND_TERMS, r["kind"])),
             "capacity": "–" if r["capacity_m3"] is None else f"{r['capacity_m3']:,.0f} m³",
             "households": "–" if r["households_served"] is None else f"{r['households_served']:,}",
             "owner": esc(r["owner"]),
@@ -112,12 +115,8 @@ def water_map(
             name="แหล่งน้ำ · Water sources",
             marker=folium.CircleMarker(radius=5, fill=True),
             style_function=lambda f: {
-                "color": L.WATER_SOURCE_KINDS.get(f["properties"]["kind_key"], ("", "", "#3182bd"))[
-                    2
-                ],
-                "fillColor": L.WATER_SOURCE_KINDS.get(
-                    f["properties"]["kind_key"], ("", "", "#3182bd")
-                )[2],
+                "color": source_colour(f["properties"]["kind_key"]),
+                "fillColor": source_colour(f["properties"]["kind_key"]),
                 "fillOpacity": 0.8,
                 "weight": 2,
             },
@@ -145,7 +144,8 @@ def water_map(
             "status": "มีแหล่งน้ำ / covered" if row.covered else "ไม่มีแหล่งน้ำ / not covered",
             "nearest": "–"
             if not row.covered
-            else f"{row.distance_m:,.0f} m ({L.bilingual(L.WATER_SOURCE_KINDS, row.source_kind)})",
+            else f"{row.distance_m:,.0f} m "
+            f"({domain.label(domain.WATER_SOURCE_KIND_TERMS, row.source_kind)})",
             "geometry": row.geometry.__geo_interface__,
         }
         (covered if row.covered else uncovered).append(feature)
@@ -216,7 +216,10 @@ def water_map(
                 ],
             ),
         ).add_to(m)
-    legend = [LegendRow(point_swatch(c), th, en) for th, en, c in L.WATER_SOURCE_KINDS.values()]
+    legend = [
+        LegendRow(point_swatch(t.colour), t.th, t.en)
+        for t in domain.WATER_SOURCE_KIND_TERMS.values()
+    ]
     legend += [
         LegendRow(point_swatch(COVERED, 8), "หมู่บ้านที่มีแหล่งน้ำ", "covered village"),
         LegendRow(

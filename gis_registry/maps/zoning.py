@@ -9,6 +9,7 @@ from typing import Any
 import folium
 from sqlalchemy import Connection, text
 
+from gis_registry.analysis.zoning import in_force_sql
 from gis_registry.errors import NotFound
 from gis_registry.maps.base import (
     Bounds,
@@ -93,9 +94,7 @@ def _zone_filter(
         params["lgo_id"] = lgo["id"]
         subtitle.append(f"{lgo['name_th']} · {lgo['name_en']}")
     if in_force_on is not None:
-        clauses.append(
-            "p.effective_date <= :day AND (p.expiry_date IS NULL OR p.expiry_date > :day)"
-        )
+        clauses.append(in_force_sql("p", "day"))
         params["day"] = in_force_on
         subtitle.append(f"ณ วันที่ / as of {thai_date(in_force_on)}")
     where = " AND ".join(clauses) if clauses else "TRUE"

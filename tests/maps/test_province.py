@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import date
 
 import folium
 import pytest
 from sqlalchemy import text
 
+from gis_registry.analysis.zoning import in_force_sql
 from gis_registry.maps import MAPS, build_map, save_map, zoning_map
 from gis_registry.maps.catalog import demo_route
 from gis_registry.maps.zoning import FILL_OPACITY
@@ -38,11 +40,11 @@ def test_whole_province_zoning_map_size_and_time(demo_conn, tmp_path, artifacts)
                 "SELECT z.id, z.land_use_code, c.fill, ST_X(p) AS lon, ST_Y(p) AS lat FROM "
                 "(SELECT *, ST_PointOnSurface(ST_Buffer(ST_Transform(geom, 32647), -150)) AS q "
                 " FROM zoning_zones) z JOIN zoning_categories c ON c.key = z.category "
-                "JOIN zoning_plans pl ON pl.id = z.plan_id AND pl.effective_date <= current_date "
-                "AND (pl.expiry_date IS NULL OR pl.expiry_date > current_date), "
+                f"JOIN zoning_plans pl ON pl.id = z.plan_id AND {in_force_sql('pl', 'today')}, "
                 "LATERAL ST_Transform(z.q, 4326) AS p "
                 "WHERE c.hatch IS NULL AND NOT ST_IsEmpty(z.q) ORDER BY z.area_m2 DESC LIMIT 10"
-            )
+            ),
+            {"today": date.today()},
         )
         .mappings()
         .all()

@@ -43,3 +43,13 @@ def test_index_range_and_missing():
     )
     assert index[:6].tolist() == [0, 100, 0, 100, 100, 0]
     assert np.isnan(index[6]) and condition_class(index)[6] is None
+
+
+def test_classes_carry_their_labels_and_colours():
+    # the map legend and colours come from here; nothing else defines them
+    from gis_registry.analysis.condition import CLASS_TERMS, CLASSES, UNKNOWN, UNKNOWN_TERM
+
+    assert tuple(CLASS_TERMS) == CLASSES == ("good", "fair", "poor", "very_poor")
+    assert UNKNOWN not in CLASSES and UNKNOWN_TERM.colour
+    colours = [t.colour for t in CLASS_TERMS.values()] + [UNKNOWN_TERM.colour]
+    assert all(c and c.startswith("#") for c in colours) and len(set(colours)) == len(colours)
