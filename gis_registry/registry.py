@@ -11,17 +11,28 @@ and the functions of :mod:`gis_registry.queries.features` directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
+from gis_registry.analysis import reports
+from gis_registry.analysis.reports import Report
 from gis_registry.db import make_engine
+from gis_registry.network.restrictions import restrictions_from
 from gis_registry.queries import features
 from gis_registry.settings import Settings
+
+if TYPE_CHECKING:
+    from gis_registry.network.connectivity import Components
+    from gis_registry.network.criticality import Criticality
+    from gis_registry.network.routing import Matrix, Route
+
+T = TypeVar("T")
 
 
 class Registry:
@@ -32,8 +43,13 @@ class Registry:
 
     @classmethod
     def connect(cls, url: str | None = None, *, settings: Settings | None = None) -> Registry:
-        """Open the configured database (``GIS_REGISTRY_DATABASE_URL``) or the embedded cluster,
-        starting it when needed; ``url`` overrides both."""
+        """Open ``url``, else the configured database (``GIS_REGISTRY_DATABASE_URL``), else the
+        running embedded cluster.
+
+        Connecting never starts a server: with no URL and the embedded cluster stopped, this
+        raises :class:`~gis_registry.errors.DatabaseUnavailable` ("no database: run
+        `gis-registry db start` or set GIS_REGISTRY_DATABASE_URL") and creates nothing.
+        """
         return cls(make_engine(settings or Settings(), url=url))
 
     def begin(self) -> AbstractContextManager[Connection]:
@@ -53,6 +69,7 @@ class Registry:
             return features.read_layer(conn, layer, filters=filters, **options)
 
     def districts(self, **options: Any) -> gpd.GeoDataFrame:
+        """The 13 districts (อำเภอ) with their boundaries; options as :meth:`read`."""
         return self.read("districts", **options)
 
     def local_bodies(self, **options: Any) -> gpd.GeoDataFrame:
@@ -60,27 +77,35 @@ class Registry:
         return self.read("local_bodies", **options)
 
     def settlements(self, **options: Any) -> gpd.GeoDataFrame:
+        """Villages (หมู่บ้าน) as points, with population and households; options as :meth:`read`."""
         return self.read("settlements", **options)
 
     def roads(self, **options: Any) -> gpd.GeoDataFrame:
+        """Road segments with class, surface, owner and code; options as :meth:`read`."""
         return self.read("roads", **options)
 
     def bridges(self, **options: Any) -> gpd.GeoDataFrame:
+        """Bridges and culverts as points on their roads; options as :meth:`read`."""
         return self.read("bridges", **options)
 
     def rivers(self, **options: Any) -> gpd.GeoDataFrame:
+        """Rivers and streams as lines; options as :meth:`read`."""
         return self.read("rivers", **options)
 
     def water_sources(self, **options: Any) -> gpd.GeoDataFrame:
+        """Water sources (points, reservoir polygons, canal lines); options as :meth:`read`."""
         return self.read("water_sources", **options)
 
     def hazard_areas(self, **options: Any) -> gpd.GeoDataFrame:
+        """Flood and landslide areas with their severity; options as :meth:`read`."""
         return self.read("hazard_areas", **options)
 
     def inspections(self, **options: Any) -> pd.DataFrame:
+        """Inspections of roads, bridges and water sources (a table, no geometry)."""
         return self.read("inspections", **options)
 
     def maintenance_works(self, **options: Any) -> pd.DataFrame:
+        """Maintenance works with their fiscal year (BE), cost and status (a table)."""
         return self.read("maintenance_works", **options)
 
     def zoning(self, *, on: str | None = None, **options: Any) -> gpd.GeoDataFrame:
@@ -104,14 +129,136 @@ class Registry:
                 ),
                 conn,
             )
+            if on is not None:
+                # "in force" has one definition, the analysis' (SQL), not a pandas copy of it
+                from gis_registry.analysis.zoning import plans_in_force
+
+                in_force = plans_in_force(conn, on=pd.Timestamp(on).date())["plan_id"]
         out = zones.merge(plans, on="plan_id", how="left").merge(cats, on="category", how="left")
         if on is not None:
-            day = pd.Timestamp(on).date()
-            in_force = (out["effective_date"] <= day) & (
-                out["expiry_date"].isna() | (out["expiry_date"] > day)
-            )
-            out = out[in_force]
+            out = out[out["plan_id"].isin(in_force)]
         return gpd.GeoDataFrame(out, geometry="geom", crs=zones.crs)
+
+    # -- analyses -------------------------------------------------------------------------
+    # Each runs in its own read-only connection and returns the object the CLI prints and the
+    # API answers (``to_dict()`` is their JSON): a network result or a
+    # :class:`~gis_registry.analysis.reports.Report` with its tables as frames.
+    def _run(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn:
+            try:
+                return work(conn)
+            finally:
+                conn.rollback()
+
+    def route(self, origin: Any, destination: Any, *, by: str = "time", **closures: Any) -> Route:
+        """The fastest (``by="time"``) or shortest (``"distance"``) route between two places.
+
+        Parameters
+        ----------
+        origin, destination : an LGO code, ``village:ID``, ``district:CODE``, a DOPA village
+            code or ``"lon,lat"``
+        by : ``"time"`` or ``"distance"``
+        **closures : ``closed_road``, ``closed_bridge``, ``hazard`` (ids), ``closed_area``
+            (geometries), ``vehicle_tonnes``, ``all_weather``; see :func:`restrictions`
+
+        Returns
+        -------
+        Route
+            Totals, GeoJSON geometry, segments and bridges; ``to_dict()`` is
+            ``gis-registry route ... --json``.
+        """
+        from gis_registry.network.routing import route
+
+        closed = restrictions_from(closures)
+        return self._run(lambda conn: route(conn, origin, destination, by=by, restrictions=closed))
+
+    def matrix(self, codes: Sequence[str] | None = None, **closures: Any) -> Matrix:
+        """Travel time and distance among LGO offices (all, or ``codes``), under closures."""
+        from gis_registry.network.routing import matrix
+
+        closed = restrictions_from(closures)
+        return self._run(lambda conn: matrix(conn, codes=codes, restrictions=closed))
+
+    def components(self, **closures: Any) -> Components:
+        """Connected components of the road network and the places cut off from the PAO."""
+        from gis_registry.network.connectivity import components
+
+        closed = restrictions_from(closures)
+        return self._run(lambda conn: components(conn, restrictions=closed))
+
+    def critical(
+        self, *, bridges: bool = True, roads: bool = True, delays: bool = True, **closures: Any
+    ) -> Criticality:
+        """Bridges and road segments whose closure cuts off or delays the most people."""
+        from gis_registry.network.criticality import criticality
+
+        closed = restrictions_from(closures)
+        return self._run(
+            lambda conn: criticality(
+                conn, restrictions=closed, bridges=bridges, roads=roads, delays=delays
+            )
+        )
+
+    def water_coverage(self, *, distance_m: float, **options: Any) -> Report:
+        """Villages and households within ``distance_m`` of a water source; options as
+        :func:`gis_registry.analysis.reports.water_coverage` (``along_roads``, ``kinds``,
+        ``nearest``). ``to_dict()`` is ``gis-registry coverage water --json``."""
+        return self._run(
+            lambda conn: reports.water_coverage(conn, distance_m=distance_m, **options)
+        )
+
+    def road_coverage(self, *, distance_m: float = 2_000.0) -> Report:
+        """Villages with an all-weather road within ``distance_m``, and road density per LGO."""
+        return self._run(lambda conn: reports.road_coverage(conn, distance_m=distance_m))
+
+    def siting(self, *, n: int, **options: Any) -> Report:
+        """Up to ``n`` new water sources covering the most uncovered households; options as
+        :func:`gis_registry.analysis.reports.water_siting`."""
+        return self._run(lambda conn: reports.water_siting(conn, n=n, **options))
+
+    def zoning_at(self, lon: float, lat: float, *, on: date | None = None) -> Report:
+        """The zones at a point (EPSG:4326) under the plans in force on ``on`` (default today)."""
+        return self._run(lambda conn: reports.zone_at(conn, lon, lat, on=on))
+
+    def parcel_zones(self, parcel: Any, *, on: date | None = None) -> Report:
+        """The zones under a parcel (WKT, GeoJSON or shapely) and the parcel's share in each."""
+        return self._run(lambda conn: reports.parcel_zones(conn, parcel, on=on))
+
+    def zoning_areas(self, *, by: str = "plan", on: date | None = None) -> Report:
+        """Area of each land-use category per plan or per LGO (``by="local_body"``)."""
+        return self._run(lambda conn: reports.zoning_areas(conn, by=by, on=on))
+
+    def zoning_check(self, asset: str, geom: Any, **options: Any) -> Report:
+        """Whether a proposed asset (landfill, market, ...) is allowed in the zones it touches;
+        options ``on`` and ``rules``."""
+        return self._run(lambda conn: reports.zoning_check(conn, asset=asset, geom=geom, **options))
+
+    def hazard_exposure(self, *, hazard_types: Sequence[str] | None = None) -> Report:
+        """Road km, bridges, water sources and villages inside flood and landslide areas."""
+        return self._run(lambda conn: reports.hazard_exposure(conn, hazard_types=hazard_types))
+
+    def condition(self, *, by: str = "local_body", as_of: date | None = None) -> Report:
+        """Latest condition of every asset and its distribution (``by="asset"``: the assets)."""
+        return self._run(lambda conn: reports.condition(conn, by=by, as_of=as_of))
+
+    def overdue(self, *, as_of: date | None = None, intervals: Any = None) -> Report:
+        """Assets never inspected or overdue (``intervals={"bridge": 730}`` overrides)."""
+        return self._run(lambda conn: reports.overdue(conn, as_of=as_of, intervals=intervals))
+
+    def programme(self, *, fiscal_year: int, budget_thb: float, **options: Any) -> Report:
+        """The work programme of a Thai fiscal year (BE) cut to ``budget_thb``; options as
+        :func:`gis_registry.analysis.reports.programme`."""
+        return self._run(
+            lambda conn: reports.programme(
+                conn, fiscal_year=fiscal_year, budget_thb=budget_thb, **options
+            )
+        )
+
+    def history(self, *, by: str = "total", fiscal_years: tuple[int, int] | None = None) -> Report:
+        """Spending per fiscal year (BE), backlog and the condition trend."""
+        return self._run(
+            lambda conn: reports.maintenance_history(conn, by=by, fiscal_years=fiscal_years)
+        )
 
     # -- writes ---------------------------------------------------------------------------
     def add(self, layer: str, records: Iterable[Mapping[str, Any]] | gpd.GeoDataFrame) -> list[int]:
@@ -122,10 +269,12 @@ class Registry:
             return features.insert_features(conn, layer, records)
 
     def update(self, layer: str, feature_id: Any, changes: Mapping[str, Any]) -> None:
+        """Validate and apply ``changes`` to one feature (all or nothing); its history is kept."""
         with self.engine.begin() as conn:
             features.update_feature(conn, layer, feature_id, changes)
 
     def delete(self, layer: str, feature_id: Any) -> None:
+        """Delete one feature; :class:`~gis_registry.errors.NotFound` when it does not exist."""
         with self.engine.begin() as conn:
             features.delete_feature(conn, layer, feature_id)
 

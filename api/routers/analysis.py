@@ -71,6 +71,7 @@ def _json(body: Any) -> bytes:
 
 
 def parse_geometry(value: str, parameter: str):
+    """A WKT or GeoJSON query parameter as a shapely geometry, or a 400 naming the parameter."""
     from gis_registry.validation import parse_geometry as parse
 
     try:
@@ -96,6 +97,8 @@ async def coverage_water(
     kind: Annotated[list[str] | None, Query(max_length=20)] = None,
     nearest: bool = False,
 ) -> Response:
+    """Every village within `distance_m` of a water source (straight line, or along roads), totals
+    and shares per LGO and district, and the uncovered villages, most populous first."""
     return answer(
         await run_analysis(
             state,
@@ -112,6 +115,8 @@ async def coverage_water(
     operation_id="roadCoverage",
 )
 async def coverage_roads(state: State, _: Reader, distance_m: Distance = 2000.0) -> Response:
+    """Villages with an all-weather road within `distance_m`, villages reached only by laterite or
+    earth roads, and road density and paved share per LGO."""
     return answer(
         await run_analysis(state, lambda conn: reports.road_coverage(conn, distance_m=distance_m))
     )
@@ -137,6 +142,8 @@ async def siting_water(
         ),
     ] = "grid",
 ) -> Response:
+    """Up to `n` new water sources, chosen greedily to cover the most households not yet covered,
+    from a grid or from given candidate points."""
     points = candidates if candidates == "grid" else parse_geometry(candidates, "candidates")
     return answer(
         await run_analysis(
@@ -157,6 +164,7 @@ async def zoning_at(
     lat: Annotated[float, Query(ge=-90, le=90)],
     on: Day = None,
 ) -> Response:
+    """The zones at a point under the comprehensive plans in force on `on` (default today)."""
     return answer(await run_analysis(state, lambda conn: reports.zone_at(conn, lon, lat, on=on)))
 
 
@@ -164,6 +172,7 @@ async def zoning_at(
     "/zoning/parcel", summary="The zones under a parcel, with shares", operation_id="parcelZones"
 )
 async def zoning_parcel(state: State, _: Reader, geom: Geom, on: Day = None) -> Response:
+    """The zones under a parcel and the share of the parcel in each."""
     shape = parse_geometry(geom, "geom")
     return answer(await run_analysis(state, lambda conn: reports.parcel_zones(conn, shape, on=on)))
 
@@ -176,6 +185,7 @@ async def zoning_parcel(state: State, _: Reader, geom: Geom, on: Day = None) -> 
 async def zoning_areas(
     state: State, _: Reader, by: Annotated[str, Query(max_length=20)] = "plan", on: Day = None
 ) -> Response:
+    """Area (km²) of each land-use category per plan or per LGO."""
     return answer(await run_analysis(state, lambda conn: reports.zoning_areas(conn, by=by, on=on)))
 
 
@@ -191,6 +201,8 @@ async def zoning_check(
     geom: Geom,
     on: Day = None,
 ) -> Response:
+    """Whether a proposed asset (landfill, market, factory...) is allowed in the zones it touches,
+    with the rule and its reason."""
     shape = parse_geometry(geom, "geom")
     return answer(
         await run_analysis(
@@ -210,6 +222,8 @@ async def hazard_exposure(
     _: Reader,
     type: Annotated[list[str] | None, Query(max_length=5, description="flood, landslide")] = None,
 ) -> Response:
+    """Road km, bridges, water sources and villages inside flood and landslide areas, by severity
+    and LGO."""
     return answer(
         await run_analysis(state, lambda conn: reports.hazard_exposure(conn, hazard_types=type))
     )
@@ -227,6 +241,8 @@ async def maintenance_condition(
     by: Annotated[str, Query(max_length=20)] = "local_body",
     as_of: Day = None,
 ) -> Response:
+    """Latest condition class of every road, bridge and water source, and its distribution by a
+    grouping (`by=asset` lists the assets)."""
     return answer(
         await run_analysis(state, lambda conn: reports.condition(conn, by=by, as_of=as_of))
     )
@@ -245,6 +261,7 @@ async def maintenance_overdue(
         list[str] | None, Query(max_length=10, description="TYPE=DAYS, e.g. bridge=730")
     ] = None,
 ) -> Response:
+    """Assets never inspected, or overdue against the inspection interval of their type."""
     return answer(
         await run_analysis(
             state, lambda conn: reports.overdue(conn, as_of=as_of, intervals=interval)
@@ -266,6 +283,8 @@ async def maintenance_programme(
     as_of: Day = None,
     criticality: bool = True,
 ) -> Response:
+    """Treatments for roads and bridges ranked by priority and cut to the budget of a Thai fiscal
+    year (BE)."""
     return answer(
         await run_analysis(
             state,
@@ -293,6 +312,7 @@ async def maintenance_history(
     first: Annotated[int | None, Query(alias="from", ge=2400, le=2800)] = None,
     last: Annotated[int | None, Query(alias="to", ge=2400, le=2800)] = None,
 ) -> Response:
+    """Spending per fiscal year (BE), the backlog per year and the trend of road condition."""
     years = reports.year_range(first, last)
     return answer(
         await run_analysis(
@@ -352,6 +372,8 @@ async def network_route(
     destination: Annotated[str, Query(alias="to", min_length=1, max_length=100)],
     by: Annotated[str, Query(max_length=20)] = "time",
 ) -> Response:
+    """The fastest or shortest route between two places as a GeoJSON Feature: length, time,
+    segments driven and bridges crossed, under the given closures."""
     from gis_registry.network.routing import route
 
     result = await run_analysis(
@@ -372,6 +394,7 @@ async def network_matrix(
     restrictions: Closures,
     code: Annotated[list[str] | None, Query(max_length=200, description="LGO codes")] = None,
 ) -> Response:
+    """Travel time and distance among LGO offices, and which of them the PAO office cannot reach."""
     from gis_registry.network.routing import matrix
 
     result = await run_analysis(
@@ -386,6 +409,8 @@ async def network_matrix(
     operation_id="networkComponents",
 )
 async def network_components(state: State, _: Reader, restrictions: Closures) -> Response:
+    """Connected components of the road network under the closures, and every LGO office and
+    village cut off from the PAO office."""
     from gis_registry.network.connectivity import components
 
     result = await run_analysis(state, lambda conn: components(conn, restrictions=restrictions))
@@ -405,6 +430,7 @@ async def network_criticality(
     roads: bool = True,
     delays: bool = True,
 ) -> Response:
+    """Bridges and road segments whose closure cuts off or delays the most people, worst first."""
     from gis_registry.network.criticality import criticality
 
     result = await run_analysis(

@@ -71,6 +71,7 @@ def to_json(payload: Any) -> str:
 
 
 def to_csv(df: pd.DataFrame) -> str:
+    """A table as CSV text (UTF-8 when written), lists as ``a|b|c``, points as lon/lat."""
     buffer = io.StringIO()
     flat = table(df)
     for col in flat.columns:  # lists (settlement ids, surfaces) as "a|b|c"

@@ -134,6 +134,7 @@ class Restrictions:
 
     @property
     def empty(self) -> bool:
+        """True when nothing is closed or forbidden."""
         return not (
             self.closed_roads
             or self.closed_bridges
@@ -144,11 +145,12 @@ class Restrictions:
         )
 
     def to_dict(self) -> dict:
+        """The restrictions under the names of :data:`CLOSURE_OPTIONS` (areas counted)."""
         return {
-            "closed_roads": list(self.closed_roads),
-            "closed_bridges": list(self.closed_bridges),
-            "hazard_ids": list(self.hazard_ids),
-            "polygons": len(self.polygons),
+            "closed_road": list(self.closed_roads),
+            "closed_bridge": list(self.closed_bridges),
+            "hazard": list(self.hazard_ids),
+            "closed_area": len(self.polygons),
             "vehicle_tonnes": self.vehicle_tonnes,
             "all_weather": self.all_weather,
         }

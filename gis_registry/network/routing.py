@@ -77,6 +77,7 @@ class Route:
     edges: list[int] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
+        """The route as JSON-ready values (``gis-registry route --json``)."""
         return {
             "origin": self.origin,
             "destination": self.destination,
@@ -283,6 +284,7 @@ class Matrix:
     restrictions: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The matrix as JSON-ready values (``gis-registry connectivity matrix --json``)."""
         return {
             "codes": self.codes,
             "names_th": self.names_th,
