@@ -46,6 +46,7 @@ class Service(FastAPI):
         self._entry = FastReads(super().__call__, state)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI entry: the fast read path, which hands the rest to FastAPI."""
         await self._entry(scope, receive, send)
 
 
@@ -53,13 +54,19 @@ def create_app(
     settings: ApiSettings | None = None, *, registry_settings: Settings | None = None
 ) -> Service:
     """The service. The database is the registry's (``GIS_REGISTRY_DATABASE_URL`` or the
-    embedded cluster); API behaviour comes from ``settings`` (``GIS_REGISTRY_API_*``)."""
+    running embedded cluster); API behaviour comes from ``settings`` (``GIS_REGISTRY_API_*``).
+
+    Raises :class:`~gis_registry.errors.DatabaseUnavailable` when there is no database: a
+    service never starts (or creates) the embedded cluster, so a missing
+    GIS_REGISTRY_DATABASE_URL in production stops it at start-up instead of sending writes to a
+    new, empty private database.
+    """
     from gis_registry.db import make_engine
     from gis_registry.server import database_url
 
     settings = settings or ApiSettings()
     registry_settings = registry_settings or Settings()
-    url = database_url(registry_settings)
+    url = database_url(registry_settings, start=False)
     options = read_session_options(settings)
     pool = AsyncPool(
         url, size=settings.pool_size, timeout_s=settings.pool_timeout_s, options=options

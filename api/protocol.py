@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-# uvicorn's own protocol class (not a public module: the version is pinned in requirements.lock)
+# uvicorn's own protocol class, not public API: pyproject.toml pins uvicorn to the minor release
+# this was written against, and tests/api/test_protocol.py checks what is used of it
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 COALESCE_MAX = 16 * 1024  # bytes; a bigger write is sent at once rather than copied into a join
@@ -34,6 +35,7 @@ class CoalescingTransport:
         self._pending: list[bytes] = []
 
     def write(self, data: bytes) -> None:
+        """Hold ``data`` until the end of this turn of the loop; a big write goes out now."""
         if len(data) > COALESCE_MAX:
             self.flush()
             self._transport.write(data)
@@ -43,6 +45,7 @@ class CoalescingTransport:
         self._pending.append(bytes(data))  # the caller may reuse its buffer
 
     def flush(self) -> None:
+        """Send what is held, in one write."""
         if self._pending:
             data = b"".join(self._pending)
             self._pending.clear()
@@ -50,17 +53,21 @@ class CoalescingTransport:
                 self._transport.write(data)
 
     def get_write_buffer_size(self) -> int:
+        """Bytes not yet sent: the socket's buffer and what is held (for flow control)."""
         return self._transport.get_write_buffer_size() + sum(map(len, self._pending))
 
-    def close(self) -> None:  # what was written goes out first, as with any transport
+    def close(self) -> None:
+        """Send what is held, then close: as with any transport, what was written goes out."""
         self.flush()
         self._transport.close()
 
     def write_eof(self) -> None:
+        """Send what is held, then end the sending side."""
         self.flush()
         self._transport.write_eof()
 
     def abort(self) -> None:
+        """Close at once, dropping what is held (as a transport's abort drops its buffer)."""
         self._pending.clear()
         self._transport.abort()
 
@@ -72,4 +79,5 @@ class HttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol over a :class:`CoalescingTransport`."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """uvicorn's connection_made, on the socket's transport wrapped to coalesce writes."""
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]

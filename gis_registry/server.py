@@ -3,6 +3,10 @@
 Its data, log, socket and password live under ``Settings.home``. It listens on a unix socket in
 that folder and on a free loopback port, never on a public address. PostgreSQL refuses to run as
 root, so when the caller is root the server runs as a dedicated system user (``pg_os_user``).
+
+Only :meth:`EmbeddedServer.start` starts it (``gis-registry db start``, ``make setup`` and the
+test fixtures call it). Asking for a URL (:func:`database_url`) never does: a service whose
+database is missing must fail, not quietly write into a new private cluster.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote
 
-from gis_registry.errors import ServerError
+from gis_registry.errors import DatabaseUnavailable, ServerError
 from gis_registry.settings import Settings
 
+NO_DATABASE = "no database: run `gis-registry db start` or set GIS_REGISTRY_DATABASE_URL"
 DATABASE = "gis_registry"
 SUPERUSER = "gis_registry"
 EXTENSIONS = ("postgis", "pgrouting")
@@ -86,6 +91,7 @@ class EmbeddedServer:
 
     @property
     def home(self) -> Path:
+        """The cluster's home folder (``Settings.home``, resolved)."""
         return self.settings.resolved_home()
 
     @cached_property
@@ -107,22 +113,27 @@ class EmbeddedServer:
 
     @property
     def datadir(self) -> Path:
+        """PostgreSQL's data directory."""
         return self.server_root / "pgdata"
 
     @property
     def socket_dir(self) -> Path:
+        """Where the server's unix socket is."""
         return self.server_root / "run"
 
     @property
     def logfile(self) -> Path:
+        """The server's log."""
         return self.server_root / "postgresql.log"
 
     @property
     def password_file(self) -> Path:
+        """The superuser's password, written by :meth:`init` (mode 600)."""
         return self.home / "password"
 
     @property
     def port_file(self) -> Path:
+        """The TCP port of the last start, written by :meth:`start`."""
         return self.home / "port"
 
     # -- running commands as the server's OS user -------------------------------------------
@@ -165,15 +176,43 @@ class EmbeddedServer:
     # -- state ------------------------------------------------------------------------------
     @property
     def initialised(self) -> bool:
+        """Whether initdb has made the cluster."""
         return (self.datadir / "PG_VERSION").exists()
 
+    def _os_user_exists(self) -> bool:
+        try:
+            pwd.getpwnam(self.settings.pg_os_user)
+        except KeyError:
+            return False
+        return True
+
     def is_running(self) -> bool:
+        """Whether the cluster is up. Creates nothing and starts nothing (no useradd either).
+
+        A cluster that was never started has no port file in its home; as root, one whose OS
+        user does not exist cannot be running. Both are answered without running a command.
+        """
+        if not (self.port_file.exists() and self.password_file.exists()):
+            return False
+        if os.geteuid() == 0 and not self._os_user_exists():
+            return False
         if not self.initialised:
             return False
         return self._pg("pg_ctl", "status", "-D", str(self.datadir), check=False).returncode == 0
 
+    def state(self) -> str:
+        """``"running"``, ``"stopped"`` or ``"not created"``, found without side effects."""
+        if self.is_running():
+            return "running"
+        if not self.password_file.exists():
+            return "not created"  # init() writes the password before initdb
+        if os.geteuid() == 0 and not self._os_user_exists():
+            return "stopped"
+        return "stopped" if self.initialised else "not created"
+
     @property
     def port(self) -> int:
+        """The TCP port the server listens on (ServerError if it was never started)."""
         if not self.port_file.exists():
             raise ServerError(f"The embedded cluster in {self.home} was never started.")
         return int(self.port_file.read_text().strip())
@@ -186,9 +225,9 @@ class EmbeddedServer:
     # -- lifecycle --------------------------------------------------------------------------
     def init(self) -> None:
         """Create the cluster (initdb) if it does not exist yet."""
+        self._ensure_os_user()  # before server_root, which asks what that user can reach
         if self.initialised:
             return
-        self._ensure_os_user()
         self.home.mkdir(parents=True, exist_ok=True)
         self.server_root.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(exist_ok=True)
@@ -305,6 +344,7 @@ class EmbeddedServer:
                     ) from exc
 
     def data_size(self) -> int:
+        """Bytes in the data directory."""
         total = 0
         for root, _dirs, files in os.walk(self.datadir):
             for name in files:
@@ -315,15 +355,36 @@ class EmbeddedServer:
         return total
 
 
-def database_url(settings: Settings, *, start: bool = True) -> str:
+def database_url(settings: Settings, *, start: bool = False) -> str:
     """The URL every part of the project connects to.
 
-    ``GIS_REGISTRY_DATABASE_URL`` wins and starts nothing; otherwise the embedded cluster is
-    started (when ``start``) and its URL returned.
+    Parameters
+    ----------
+    settings
+        ``database_url`` (GIS_REGISTRY_DATABASE_URL) wins and is returned as is; otherwise the
+        embedded cluster in ``home`` is used.
+    start
+        Start the embedded cluster when it is not running. Only ``gis-registry db start`` and
+        the test fixtures should: an application asking for its database must not create one.
+
+    Returns
+    -------
+    str
+        A libpq URL (``postgresql://...``).
+
+    Raises
+    ------
+    DatabaseUnavailable
+        No URL is configured and the embedded cluster is not running (and ``start`` is False).
+        Nothing was created, started or run in that case.
+    ServerError
+        With ``start``, the cluster could not be initialised or started.
     """
     if settings.database_url:
         return settings.database_url
     server = EmbeddedServer(settings)
     if start:
         server.start()
+    elif not server.is_running():
+        raise DatabaseUnavailable(NO_DATABASE)
     return server.url()

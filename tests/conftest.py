@@ -13,7 +13,16 @@ from gis_registry.settings import Settings
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings()
+    """The session's settings, with the database they name up.
+
+    Connecting never starts a server (only ``gis-registry db start`` does), so the test session
+    starts the embedded cluster itself when no GIS_REGISTRY_DATABASE_URL is configured.
+    """
+    from gis_registry.db.testing import ensure_server
+
+    settings = Settings()
+    ensure_server(settings)
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,7 @@ def db_stop() -> None:
 
 @db_app.command("url")
 def db_url() -> None:
-    """Print the connection URL (last line); the database must be running."""
+    """Print the connection URL (last line). Starts nothing: fails when no database runs."""
     from gis_registry.server import database_url
     from gis_registry.settings import Settings
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from gis_registry.cli._common import user_errors
+
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to the main app."""
@@ -23,6 +25,12 @@ def serve(
 ) -> None:
     """Serve the OGC API - Features, the analyses, tiles and maps over HTTP."""
     import uvicorn
+
+    from gis_registry.server import database_url
+    from gis_registry.settings import Settings
+
+    with user_errors():  # no database: one line, not a traceback from inside uvicorn
+        database_url(Settings())
 
     uvicorn.run(
         "api.app:create_app",

@@ -28,8 +28,8 @@ def database_status(settings: Settings) -> dict[str, Any]:
         status["mode"] = "external (GIS_REGISTRY_DATABASE_URL)"
     else:
         server = EmbeddedServer(settings)
-        if not server.is_running():
-            state = "stopped" if server.initialised else "not created"
+        state = server.state()  # asks only: a status never starts or creates the cluster
+        if state != "running":
             raise DatabaseUnavailable(
                 f"embedded cluster in {server.home} is {state}; run `gis-registry db start`"
             )

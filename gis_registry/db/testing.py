@@ -16,7 +16,7 @@ import psycopg
 from sqlalchemy.engine import URL, make_url
 
 from gis_registry.errors import DatabaseUnavailable
-from gis_registry.server import database_url
+from gis_registry.server import EmbeddedServer, database_url
 from gis_registry.settings import Settings
 
 
@@ -36,13 +36,35 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def ensure_server(settings: Settings) -> None:
+    """Start the embedded cluster for a test session, unless a database URL is configured.
+
+    Connecting never starts a server; test fixtures are, with ``gis-registry db start``, the
+    only callers that do (explicitly, here), so ``make test`` works on a fresh checkout.
+
+    Parameters
+    ----------
+    settings
+        The session's settings; with ``database_url`` set nothing is started.
+
+    Raises
+    ------
+    ServerError
+        The embedded cluster cannot be initialised or started.
+    """
+    if not settings.database_url:
+        EmbeddedServer(settings).start()
+
+
 def create_test_database(
     settings: Settings, suffix: str = "_test", *, per_process: bool = True
 ) -> str:
     """Drop and recreate an empty PostGIS + pgRouting database; return its libpq URL.
 
     With ``per_process`` the name ends in this process id (for test sessions); without it the
-    name is ``<database><suffix>`` (for benchmarks that reuse a loaded database).
+    name is ``<database><suffix>`` (for benchmarks that reuse a loaded database). The server
+    must be up: the configured database, or the embedded cluster started by
+    :func:`ensure_server` or ``gis-registry db start`` (else DatabaseUnavailable).
     """
     url = make_url(database_url(settings))
     name = f"{url.database}{suffix}" + (f"_{os.getpid()}" if per_process else "")
@@ -63,6 +85,7 @@ def create_test_database(
 
 
 def drop_test_database(dsn: str) -> None:
+    """Drop the database of ``dsn`` (made by :func:`create_test_database`), even if in use."""
     url = make_url(dsn)
     with psycopg.connect(_admin_dsn(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')

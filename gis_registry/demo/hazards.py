@@ -15,10 +15,10 @@ import shapely
 from gis_registry.demo.geo import GRID, as_multipolygon, latlon_points_to_utm
 from gis_registry.demo.rivers import Hydrography
 from gis_registry.demo.territory import Territory
+from gis_registry.domain import SEVERITY_TERMS
 
 FLOOD_SOURCE = "GISTDA flood-prone area 2011-2022 (demo approximation)"
 LANDSLIDE_SOURCE = "DMR landslide risk map (demo approximation)"
-SEVERITY_TH = {"high": "สูง", "medium": "ปานกลาง", "low": "ต่ำ"}
 # landslide-prone hill areas: centre [lat, lon], radius km
 LANDSLIDE_SPOTS = (
     ("ดอยหลวง วังเหนือ", "Doi Luang, Wang Nuea", (19.25, 99.55), 6.0, "high"),
@@ -54,7 +54,7 @@ def hazard_frame(territory: Territory, hydro: Hydrography,
                 shapely.difference(bands[sev], inner, grid_size=GRID), province, grid_size=GRID))
             inner = shapely.union(inner, band, grid_size=GRID)
             rows.append({
-                "name_th": f"พื้นที่เสี่ยงน้ำท่วม{hydro.names_th[r]} (ระดับ{SEVERITY_TH[sev]})",
+                "name_th": f"พื้นที่เสี่ยงน้ำท่วม{hydro.names_th[r]} (ระดับ{SEVERITY_TERMS[sev].th})",
                 "name_en": f"{hydro.names_en[r]} flood-prone area ({sev})",
                 "hazard_type": "flood", "severity": sev, "source": FLOOD_SOURCE,
                 "geom": band})

@@ -2,7 +2,8 @@
 
 :func:`load_network` returns the network of the connected database, built once and reused
 until the registry changes: the cache is keyed by the database and the configuration, and
-checked against the ``layer_versions`` stamp on every call, so it is never stale.
+checked against the ``layer_versions`` stamp on every call, so it is never stale. Builds are
+single-flight: callers asking at once for the same (key, stamp) share one build.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pickle
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -63,6 +66,7 @@ class NetworkConfig:
     speeds: SpeedTable = field(default_factory=SpeedTable)
 
     def key(self) -> tuple:
+        """A hashable value: equal keys, equal networks (for the cache)."""
         return (float(self.tolerance_m), self.speeds.key())
 
 
@@ -88,6 +92,7 @@ class Network:
 
     @property
     def edge_oneway(self) -> np.ndarray:
+        """Per edge: its road is one-way (source to target)."""
         return self.roads.oneway[self.topo.road]
 
     @cached_property
@@ -152,6 +157,7 @@ class Network:
         return rows
 
     def bridge_rows(self, bridge_ids) -> np.ndarray:
+        """Row indices of ``bridge_ids``; raises NotFound for an unknown id."""
         ids = np.asarray(list(bridge_ids), dtype=np.int64)
         pos = np.clip(np.searchsorted(self.bridges.ids, ids), 0, max(len(self.bridges.ids) - 1, 0))
         ok = (self.bridges.ids[pos] == ids) if len(self.bridges.ids) else np.zeros(len(ids), bool)
@@ -229,6 +235,9 @@ class NetworkCache:
     replaced when the registry changes), so that short-lived processes such as the CLI do not
     rebuild the network every time. Only point it at a directory you own: loading a pickle runs
     code.
+
+    :meth:`get_or_build` is single-flight: after an edit, concurrent analyses wait for one
+    build (15 s and up to 2 GB at a million segments) instead of each running their own.
     """
 
     def __init__(self, maxsize: int = 2, *, directory: Path | None = None):
@@ -236,34 +245,120 @@ class NetworkCache:
         self.directory = directory
         self._items: OrderedDict[tuple, Network] = OrderedDict()
         self._lock = threading.Lock()
+        # (key, stamp) -> the build under way; removed when it ends, whatever the outcome
+        self._flights: dict[tuple, Future[Network]] = {}
+
+    def _fresh(self, key: tuple, stamp: tuple) -> Network | None:
+        """The network in memory for ``key`` if it has ``stamp``. Call with the lock held."""
+        net = self._items.get(key)
+        if net is not None and net.stamp == stamp:
+            self._items.move_to_end(key)
+            return net
+        return None
+
+    def get_or_build(self, key: tuple, stamp: tuple, build: Callable[[], Network]) -> Network:
+        """The network of ``key`` at ``stamp``: from memory, else from the directory, else built.
+
+        One load or build per (key, stamp) runs at a time: callers arriving while it runs wait
+        for it and get the same :class:`Network`. If it fails, its caller gets the error and
+        each waiter tries once more (a failure may be the first caller's own: its connection,
+        its statement timeout), again sharing one build; a second failure is raised. A build
+        is never abandoned because a caller stopped waiting: a thread cannot be cancelled, so an
+        API request that timed out still finishes the build for the others and starts no other.
+
+        Parameters
+        ----------
+        key
+            Database and configuration (see :func:`load_network`).
+        stamp
+            The registry's state (:func:`~gis_registry.network.sources.network_stamp`).
+        build
+            Builds the network at ``stamp``; run in the calling thread of the first caller.
+
+        Returns
+        -------
+        Network
+            The cached or new network, whose ``stamp`` is ``stamp``.
+        """
+        attempts = 0
+        while True:
+            with self._lock:
+                net = self._fresh(key, stamp)
+                if net is not None:
+                    return net
+                waiting = self._flights.get((key, stamp))
+                if waiting is None:
+                    flight: Future[Network] = Future()
+                    self._flights[(key, stamp)] = flight
+            if waiting is None:
+                return self._lead(key, stamp, build, flight)
+            try:
+                return waiting.result()
+            except Exception:
+                attempts += 1
+                if attempts > 1:
+                    raise
+
+    def _lead(
+        self, key: tuple, stamp: tuple, build: Callable[[], Network], flight: Future[Network]
+    ) -> Network:
+        """Load or build for everyone waiting on ``flight``, and always resolve it."""
+        try:
+            net = self._load(key, stamp)
+            loaded = net is not None
+            if net is None:
+                net = build()
+        except BaseException as exc:
+            with self._lock:
+                self._flights.pop((key, stamp), None)
+            # waiters get an Exception even on KeyboardInterrupt or SystemExit here, and retry
+            shared = (
+                exc if isinstance(exc, Exception) else RuntimeError(f"build abandoned: {exc!r}")
+            )
+            flight.set_exception(shared)
+            raise
+        with self._lock:
+            self._store(key, net)
+            self._flights.pop((key, stamp), None)
+        flight.set_result(net)
+        if not loaded:
+            self._save(key, net)  # after releasing the waiters: they need not wait for the disk
+        return net
 
     def get(self, key: tuple, stamp: tuple) -> Network | None:
+        """The network of ``key`` if it has ``stamp`` (memory, then directory), else None."""
         with self._lock:
-            net = self._items.get(key)
-            if net is not None and net.stamp == stamp:
-                self._items.move_to_end(key)
-                return net
+            net = self._fresh(key, stamp)
+        if net is not None:
+            return net
         net = self._load(key, stamp)
         if net is not None:
             self._remember(key, net)
         return net
 
     def put(self, key: tuple, net: Network) -> None:
+        """Keep ``net`` as the network of ``key`` (and write it to the directory, if any)."""
         self._remember(key, net)
         self._save(key, net)
 
     def _remember(self, key: tuple, net: Network) -> None:
         with self._lock:
-            self._items[key] = net
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
+            self._store(key, net)
+
+    def _store(self, key: tuple, net: Network) -> None:
+        """Keep ``net`` in memory, dropping the least recent beyond ``maxsize``. Lock held."""
+        self._items[key] = net
+        self._items.move_to_end(key)
+        while len(self._items) > self.maxsize:
+            self._items.popitem(last=False)
 
     def clear(self) -> None:
+        """Forget the networks kept in memory (the directory's files stay)."""
         with self._lock:
             self._items.clear()
 
     def _paths(self, key: tuple) -> tuple[Path, Path]:
+        assert self.directory is not None
         name = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
         return self.directory / f"network-{name}.pickle", self.directory / f"network-{name}.stamp"
 
@@ -324,19 +419,21 @@ def load_network(
     """
     config = config or NetworkConfig()
     stamp = network_stamp(conn)
+
+    def build() -> Network:
+        net = build_network(
+            read_roads(conn),
+            read_bridges(conn),
+            lambda node_xy: read_places(conn, node_xy),
+            config=config,
+            stamp=stamp,
+        )
+        net.hierarchy("time")  # built now, so that the first route does not pay for it
+        return net
+
+    if cache is None:
+        return build()
     key = (conn.engine.url.render_as_string(hide_password=True), config.key())
-    if cache is not None:
-        net = cache.get(key, stamp)
-        if net is not None:
-            return net
-    net = build_network(
-        read_roads(conn),
-        read_bridges(conn),
-        lambda node_xy: read_places(conn, node_xy),
-        config=config,
-        stamp=stamp,
-    )
-    net.hierarchy("time")  # built now, so that the first route does not pay for it
-    if cache is not None:
-        cache.put(key, net)
-    return net
+    # Callers with the same stamp see the same data (uncommitted changes bump the stamp), so a
+    # network built in another caller's transaction is theirs too.
+    return cache.get_or_build(key, stamp, build)

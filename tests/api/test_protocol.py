@@ -10,6 +10,7 @@ import json
 import socket
 
 import httpx
+import pytest
 
 from api.protocol import COALESCE_MAX, CoalescingTransport
 
@@ -132,3 +133,134 @@ def test_pipelined_responses_arrive_whole_and_in_order(live_server):
     assert answers[2][1]["status"] == 404
     assert answers[3][1] == answers[1][1]
     assert "conformsTo" in answers[4][1]
+
+
+# -- the contract with uvicorn's private protocol class ----------------------------------------
+# api/protocol.py subclasses uvicorn.protocols.http.httptools_impl.HttpToolsProtocol, which is not
+# public API: pyproject.toml pins uvicorn to the minor release it was written against. These tests
+# say which part of the class moved when a new uvicorn breaks that contract.
+
+# What uvicorn's protocol (and the helpers it hands the transport to) may call on the transport.
+# CoalescingTransport holds writes, so a new way of writing (writelines, say) would bypass it and
+# send bytes out of order: it must be added to CoalescingTransport before being allowed here.
+TRANSPORT_CALLS = {
+    "write",
+    "close",
+    "is_closing",
+    "set_protocol",
+    "get_extra_info",
+    "pause_reading",
+    "resume_reading",
+    "abort",
+    "write_eof",
+    "get_write_buffer_size",
+}
+
+
+def broken(what: str) -> str:
+    import uvicorn
+
+    return (
+        f"api/protocol.py relies on uvicorn's private HttpToolsProtocol, and {what} "
+        f"(uvicorn {uvicorn.__version__}): adapt api/protocol.py, or keep uvicorn within the range "
+        "pinned in pyproject.toml"
+    )
+
+
+def private_protocol_class() -> type:
+    try:
+        from uvicorn.protocols.http import httptools_impl
+    except ImportError as exc:
+        pytest.fail(broken(f"uvicorn.protocols.http.httptools_impl no longer imports: {exc}"))
+    cls = getattr(httptools_impl, "HttpToolsProtocol", None)
+    if not (isinstance(cls, type) and issubclass(cls, asyncio.Protocol)):
+        pytest.fail(broken("httptools_impl.HttpToolsProtocol is gone or no asyncio.Protocol"))
+    return cls
+
+
+def test_uvicorn_private_protocol_has_what_api_protocol_relies_on():
+    import inspect
+    import re
+
+    from uvicorn.protocols import utils
+    from uvicorn.protocols.http import flow_control, httptools_impl
+
+    from api.protocol import HttpProtocol
+
+    cls = private_protocol_class()
+    assert issubclass(HttpProtocol, cls), broken("api.protocol.HttpProtocol no longer extends it")
+    init = list(inspect.signature(cls.__init__).parameters)
+    assert init[:5] == ["self", "config", "server_state", "app_state", "_loop"], broken(
+        f"its __init__ now takes {init}"
+    )
+    made = inspect.signature(cls.connection_made)
+    assert list(made.parameters) == ["self", "transport"], broken(
+        f"connection_made now takes {list(made.parameters)}"
+    )
+    # self.loop, which CoalescingTransport schedules its flush on, is set in __init__
+    assert re.search(r"self\.loop\s*=", inspect.getsource(cls.__init__)), broken(
+        "its __init__ no longer sets self.loop"
+    )
+    calls = set()
+    for module in (httptools_impl, flow_control, utils):
+        calls |= set(re.findall(r"transport\.(\w+)\(", inspect.getsource(module)))
+    assert calls <= TRANSPORT_CALLS, broken(
+        f"it now calls transport.{', transport.'.join(sorted(calls - TRANSPORT_CALLS))}, "
+        "which CoalescingTransport does not handle"
+    )
+
+
+def test_our_protocol_answers_through_the_coalescing_transport():
+    """HttpProtocol, built the way uvicorn builds it, answers a request in one write."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    from api.protocol import HttpProtocol
+
+    async def app(scope, receive, send):
+        headers = [(b"content-length", b"5")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"hello"})
+
+    class Socket(RecordingTransport):
+        def get_extra_info(self, name, default=None):
+            return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(
+                name, default
+            )
+
+        def pause_reading(self) -> None:
+            pass
+
+        def resume_reading(self) -> None:
+            pass
+
+    async def main():
+        config = Config(app, http="api.protocol:HttpProtocol", lifespan="off", log_level="error")
+        config.load()
+        assert config.http_protocol_class is HttpProtocol, broken(
+            "uvicorn's Config no longer loads http='api.protocol:HttpProtocol'"
+        )
+        loop = asyncio.get_running_loop()
+        sock = Socket()
+        try:
+            protocol = HttpProtocol(
+                config=config, server_state=ServerState(), app_state={}, _loop=loop
+            )
+        except TypeError as exc:
+            pytest.fail(broken(f"it can no longer be built as uvicorn builds it: {exc}"))
+        assert protocol.loop is loop, broken("self.loop is not the server's loop")
+        protocol.connection_made(sock)
+        assert isinstance(protocol.transport, CoalescingTransport), broken(
+            "connection_made no longer keeps the transport it is given"
+        )
+        protocol.data_received(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            if sock.closed:
+                break
+        return sock
+
+    sock = asyncio.run(main())
+    assert len(sock.writes) == 1, broken(f"a response went out in {len(sock.writes)} writes")
+    head, _, body = sock.writes[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and body == b"hello"

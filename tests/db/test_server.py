@@ -10,7 +10,8 @@ import time
 import psycopg
 import pytest
 
-from gis_registry.server import EmbeddedServer
+from gis_registry.errors import DatabaseUnavailable
+from gis_registry.server import NO_DATABASE, EmbeddedServer, database_url
 from gis_registry.settings import Settings
 
 pytestmark = pytest.mark.db
@@ -59,6 +60,21 @@ def test_crashed_server_recovered_by_start(scratch_server):
         assert conn.execute("SELECT postgis_lib_version()").fetchone()[0].startswith("3")
 
 
+def test_database_url_never_starts_the_cluster(scratch_server):
+    settings = scratch_server.settings
+    assert database_url(settings) == scratch_server.url()
+    assert scratch_server.state() == "running"
+    scratch_server.stop()
+    try:
+        with pytest.raises(DatabaseUnavailable) as info:
+            database_url(settings)
+        assert str(info.value) == NO_DATABASE
+        assert scratch_server.state() == "stopped" and not scratch_server.is_running()
+    finally:
+        scratch_server.start()
+    assert database_url(settings) == scratch_server.url()
+
+
 def test_cli_status_and_url(scratch_server):
     env = {**os.environ, "GIS_REGISTRY_HOME": str(scratch_server.home)}
     env.pop("GIS_REGISTRY_DATABASE_URL", None)
@@ -83,3 +99,4 @@ def test_status_of_stopped_cluster_is_a_clear_error(tmp_path):
     )
     assert proc.returncode == 1
     assert "not created" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "never").exists()  # asking for the status creates nothing

@@ -1,4 +1,9 @@
-"""Alembic environment: the engine comes from gis_registry (embedded or configured database)."""
+"""Alembic environment: the engine comes from gis_registry (embedded or configured database).
+
+Callers (``gis_registry.db.migrate``) pass their engine in ``config.attributes["engine"]``.
+Run bare (``alembic upgrade``), it connects to the configured database, which must be up:
+like every connection, this never starts the embedded cluster (``gis-registry db start`` does).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,9 @@ def run_migrations_online() -> None:
     engine = context.config.attributes.get("engine")
     if engine is None:
         from gis_registry.db import make_engine
+        from gis_registry.settings import Settings
 
-        engine = make_engine()
+        engine = make_engine(Settings())  # DatabaseUnavailable when there is no database
     with engine.connect() as connection:
         context.configure(
             connection=connection,
