@@ -24,35 +24,56 @@ ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "test-secret-for-bearer-tokens-0123456789"
 
 
-@pytest.fixture(scope="session")
-def api_db(settings: Settings):
-    """A database holding the API world, committed (the app reads it with its own connections).
-    Yields (url, ids)."""
+@contextlib.contextmanager
+def world_database(settings: Settings, suffix: str):
+    """A throw-away database holding the API world, committed (the app reads it with its own
+    connections). Yields (url, ids)."""
     from gis_registry.db import make_engine
     from gis_registry.db.migrate import upgrade
     from gis_registry.db.testing import create_test_database, drop_test_database
 
-    url = create_test_database(settings, suffix="_api_test")
+    url = create_test_database(settings, suffix=suffix)
     eng = make_engine(settings, url=url)
     upgrade(eng)
     with eng.begin() as conn:
         ids = build_api_world(conn)
     eng.dispose()
-    yield url, ids
-    drop_test_database(url)
+    try:
+        yield url, ids
+    finally:
+        drop_test_database(url)
 
 
 @pytest.fixture(scope="session")
+def shared_api_db(settings: Settings):
+    """The world every module that only reads shares."""
+    with world_database(settings, "_api_test") as db:
+        yield db
+
+
+@pytest.fixture(scope="module")
+def api_db(request, settings: Settings, shared_api_db):
+    """The module's world: the shared one, or a world of its own for a module that declares
+    ``WRITES = True``, so that no test sees another module's writes whatever the order."""
+    if not getattr(request.module, "WRITES", False):
+        yield shared_api_db
+        return
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:12]
+    with world_database(settings, f"_api_{name}") as db:
+        yield db
+
+
+@pytest.fixture(scope="module")
 def api_url(api_db) -> str:
     return api_db[0]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def world(api_db) -> dict:
     return api_db[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def keys(world) -> dict[str, str]:
     return world["keys"]
 
@@ -65,13 +86,13 @@ def make_client(url: str, **api_settings) -> TestClient:
     return TestClient(app, base_url="http://testserver", raise_server_exceptions=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def client(api_url):
     with make_client(api_url) as c:
         yield c
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def closed_client(api_url):
     """The app with reading closed to anonymous callers."""
     with make_client(api_url, public_read=False) as c:
@@ -127,7 +148,7 @@ def serve(database_url: str):
 
 
 @pytest.fixture(scope="session")
-def live_server(api_url):
-    """The real server on the API test database."""
-    with serve(api_url) as base:
+def live_server(shared_api_db):
+    """The real server on the shared (read-only) API test database."""
+    with serve(shared_api_db[0]) as base:
         yield base

@@ -12,6 +12,7 @@ from gis_registry.db import sqlalchemy_url
 from tests.api.conftest import auth
 
 pytestmark = pytest.mark.db
+WRITES = True  # a world of its own (conftest.api_db): its writes never reach other modules
 
 # The OAuth2 token endpoint is how a caller logs in: it must accept any valid key.
 NOT_WRITES = {("post", "/auth/token")}

@@ -10,6 +10,7 @@ from gis_registry.cli.auth import register
 from tests.api.conftest import auth
 
 pytestmark = pytest.mark.db
+WRITES = True  # a world of its own (conftest.api_db): its writes never reach other modules
 
 
 @pytest.fixture()

@@ -10,6 +10,7 @@ import pytest
 from tests.api.conftest import auth
 
 pytestmark = pytest.mark.db
+WRITES = True  # a world of its own (conftest.api_db): its writes never reach other modules
 
 
 def road(owner: int, code: str = "ลป.ถ. 99-0900", **props) -> dict:
