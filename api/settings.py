@@ -8,6 +8,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ApiSettings(BaseSettings):
+    """Settings of the HTTP service, from ``GIS_REGISTRY_API_*`` variables and ``.env``."""
+
     model_config = SettingsConfigDict(
         env_prefix="GIS_REGISTRY_API_", env_file=".env", extra="ignore"
     )

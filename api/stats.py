@@ -15,12 +15,22 @@ ESTIMATED_EXTENT_ABOVE = 200_000  # rows; below this an exact ST_Extent is cheap
 
 @dataclass(frozen=True)
 class LayerStats:
+    """Figures of one collection: row estimate, bbox in lon/lat (EPSG:4326), time interval."""
+
     estimate: float  # planner's row estimate; -1 when the table was never analysed
     bbox: tuple[float, float, float, float] | None
     interval: tuple[str | None, str | None] | None
 
 
 async def layer_stats(state: ServiceState, c: Collection) -> LayerStats:
+    """A collection's row estimate, extent and time interval, cached for ``TTL_S`` seconds.
+
+    The row count is the planner's estimate (``pg_class.reltuples``). The extent is exact
+    (``ST_Extent``) up to ``ESTIMATED_EXTENT_ABOVE`` rows and estimated from the statistics
+    (``ST_EstimatedExtent``) above, so a large layer never costs a full scan; it is rounded
+    to 6 decimals (about 0.1 m). The interval spans the earliest start to the latest end (or
+    start, when a record has no end).
+    """
     key = f"stats:{c.id}"
     hit = state.cached(key, TTL_S)
     if hit is not None:

@@ -34,4 +34,5 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=60_000, ge=0)
 
     def resolved_home(self) -> Path:
+        """``home`` as an absolute path: ``~`` expanded, a relative path taken from the cwd."""
         return self.home.expanduser().resolve()

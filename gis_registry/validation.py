@@ -56,6 +56,7 @@ _GEOM_TYPES = {
 
 
 def writable_columns(table: Table) -> dict[str, Any]:
+    """Columns a user may write, by name: all but the timestamps and generated columns."""
     return {c.name: c for c in table.columns if c.name not in SYSTEM_COLUMNS and c.computed is None}
 
 

@@ -19,6 +19,11 @@ router = APIRouter(tags=["Access"])
 
 
 class NewUser(BaseModel):
+    """A user to add, with `role` viewer, editor or admin.
+
+    An editor needs `local_body_id`: the local body (LGO) whose assets they may change.
+    """
+
     username: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")
     role: str = Field(pattern=r"^(viewer|editor|admin)$")
     local_body_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
@@ -26,6 +31,8 @@ class NewUser(BaseModel):
 
 
 class NewKeyRequest(BaseModel):
+    """An API key to create for the user `username`, with an optional label `name`."""
+
     username: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")
     name: str | None = Field(default=None, max_length=200)
 
@@ -41,6 +48,15 @@ async def token(
     client_secret: Annotated[str, Form(description="an API key gisr_...", max_length=200)],
     client_id: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
+    """Exchange an API key for a short-lived bearer token (OAuth2 client-credentials grant).
+
+    Anyone holding a valid API key may call it: send `grant_type=client_credentials` and the key
+    as `client_secret`, form-encoded (`client_id` is accepted and ignored). The token is valid
+    for `expires_in` seconds and goes in `Authorization: Bearer <token>`; the user's role is
+    checked again on every request, so a deactivated user's tokens stop working at once.
+    Answers 401 for an unknown, revoked or expired key, and 404 when this server has bearer
+    tokens switched off (no JWT secret configured).
+    """
     secret = state.settings.jwt_secret
     if not secret:
         raise NotFound("bearer tokens are not enabled (set GIS_REGISTRY_API_JWT_SECRET)")
@@ -61,6 +77,11 @@ async def token(
 
 @router.get("/auth/me", summary="Who the credentials belong to", operation_id="whoAmI")
 async def me(principal: Caller) -> Response:
+    """The username, role and local body (LGO) of the credentials sent.
+
+    Any valid API key (`X-API-Key`) or bearer token may call it; without credentials the answer
+    is 401. Use it to check a key or token and what it allows.
+    """
     principal = auth.require_role(principal, "viewer")
     return json_response(
         {
@@ -73,12 +94,20 @@ async def me(principal: Caller) -> Response:
 
 @router.get("/admin/users", summary="Users", operation_id="listUsers")
 def list_users(state: State, _: Admin) -> Response:
+    """Every user, active or not, with role, local body and creation time. Admins only."""
     with state.engine.connect() as conn:
         return json_response({"users": auth.list_users(conn)})
 
 
 @router.post("/admin/users", summary="Add a user", operation_id="addUser", status_code=201)
 def add_user(state: State, _: Admin, user: NewUser) -> Response:
+    """Add a user with a role (viewer, editor or admin). Admins only.
+
+    An editor must name the local body (LGO) whose assets they may change (roads, bridges,
+    water sources, villages, and their inspections and works); viewers and admins may leave it
+    out. The user has no credentials yet: create an API key with `POST /admin/keys`. Answers
+    400 for an editor without a local body, an unknown local body or a username already taken.
+    """
     with state.engine.begin() as conn:
         user_id = auth.add_user(
             conn,
@@ -92,6 +121,10 @@ def add_user(state: State, _: Admin, user: NewUser) -> Response:
 
 @router.get("/admin/keys", summary="API keys (without secrets)", operation_id="listKeys")
 def list_keys(state: State, _: Admin) -> Response:
+    """Every API key, revoked and expired ones included: prefix, label, user and dates. Admins only.
+
+    Secrets are never returned; a lost key is revoked and replaced.
+    """
     with state.engine.connect() as conn:
         return json_response({"keys": auth.list_keys(conn)})
 
@@ -103,6 +136,12 @@ def list_keys(state: State, _: Admin) -> Response:
     status_code=201,
 )
 def create_key(state: State, _: Admin, request: NewKeyRequest) -> Response:
+    """Create an API key for an existing, active user. Admins only.
+
+    The response holds the whole key (`gisr_<prefix>_<secret>`): it is shown this once and
+    cannot be recovered, since only a hash of the secret is stored. `name` is a free label (what
+    the key is for). Answers 404 when the user is unknown or inactive.
+    """
     with state.engine.begin() as conn:
         key = auth.create_key(conn, request.username, name=request.name)
     return json_response(
@@ -119,6 +158,12 @@ def create_key(state: State, _: Admin, request: NewKeyRequest) -> Response:
     response_class=Response,
 )
 def revoke_key(state: State, _: Admin, prefix: Annotated[str, Path(max_length=100)]) -> Response:
+    """Revoke an API key, given by its prefix (as listed by `GET /admin/keys`). Admins only.
+
+    The key stops working at once and cannot be restored; bearer tokens already obtained with it
+    name the user, not the key, and stay valid until they expire. Answers 204, or 404 when no
+    active key has this prefix.
+    """
     if not prefix.replace("_", "").replace("-", "").isalnum():
         raise InvalidParameter("prefix", "not a key prefix")
     with state.engine.begin() as conn:

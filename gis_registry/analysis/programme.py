@@ -272,14 +272,17 @@ class Programme:
 
     @property
     def funded(self) -> pd.DataFrame:
+        """The candidates the budget pays for, in priority order."""
         return self.items[self.items["status"] == "funded"].reset_index(drop=True)
 
     @property
     def deferred(self) -> pd.DataFrame:
+        """Unfunded candidates (over budget, already programmed, other payer), in priority order."""
         return self.items[self.items["status"] == "deferred"].reset_index(drop=True)
 
     @property
     def funded_thb(self) -> float:
+        """Total cost in THB of the funded items (never more than the budget)."""
         return float(self.funded["cost_thb"].sum())
 
     def split(self, by: str) -> pd.DataFrame:
@@ -297,6 +300,7 @@ class Programme:
         return out.round({"funded_thb": 2, "deferred_thb": 2})
 
     def summary(self) -> dict:
+        """Headline figures as a JSON-ready dict: budget, funded, remaining and backlog in THB."""
         return {
             "fiscal_year": self.fiscal_year,
             "starts": self.starts.isoformat(),

@@ -134,6 +134,7 @@ def build_graph(conn: Connection) -> int:
 
 
 def drop_graph(conn: Connection) -> None:
+    """Drop the temporary tables of :func:`build_graph`; called even when the analysis fails."""
     conn.execute(text(_DROP))
 
 

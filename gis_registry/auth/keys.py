@@ -81,6 +81,10 @@ def revoke_key(conn: Connection, key: str) -> None:
 
 
 def list_keys(conn: Connection, username: str | None = None) -> list[dict[str, Any]]:
+    """The API keys, revoked and expired ones included, ordered by id; never the secret or its hash.
+
+    ``username`` limits the list to that user's keys.
+    """
     query = (
         select(
             api_keys.c.id,

@@ -38,6 +38,7 @@ class Principal:
     local_body_id: int | None = None
 
     def has_role(self, role: str) -> bool:
+        """True when the principal's role is ``role`` or above it (viewer < editor < admin)."""
         return _RANK[self.role] >= _RANK[role]
 
 

@@ -16,6 +16,25 @@ ISSUER = "gis-registry"
 
 
 def issue_token(principal: Principal, *, secret: str, ttl_s: int = 3600) -> str:
+    """Sign an HS256 bearer token naming ``principal``, valid for ``ttl_s`` seconds.
+
+    The role in the claims is informational: :func:`verify_token` reads the role from the
+    database again, so revoking or demoting a user takes effect before the token expires.
+
+    Parameters
+    ----------
+    principal
+        The user the token stands for (its ``username`` becomes the ``sub`` claim).
+    secret
+        The HS256 signing secret (``GIS_REGISTRY_API_JWT_SECRET`` in the API).
+    ttl_s
+        Lifetime in seconds, from now.
+
+    Returns
+    -------
+    str
+        The encoded JWT.
+    """
     now = dt.datetime.now(dt.UTC)
     claims = {
         "iss": ISSUER,

@@ -67,10 +67,15 @@ def get_user(conn: Connection, username: str) -> Principal:
 
 
 def list_users(conn: Connection) -> list[dict[str, Any]]:
+    """Every user, active or not, as a dict of the ``users`` columns, ordered by id."""
     return [dict(r) for r in conn.execute(select(users).order_by(users.c.id)).mappings()]
 
 
 def set_user_active(conn: Connection, username: str, active: bool) -> None:
+    """Activate or deactivate ``username``; deactivation stops the user's keys and tokens at once.
+
+    Raises :class:`NotFound` when there is no such user.
+    """
     result = conn.execute(update(users).where(users.c.username == username).values(active=active))
     if result.rowcount == 0:
         raise NotFound(f"no user '{username}'")

@@ -12,6 +12,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:
+    """An Alembic config for our migrations that hands ``engine`` to ``migrations/env.py``."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -19,14 +20,17 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema of ``engine``'s database up to ``revision`` (the latest by default)."""
     command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    """Step the schema back to ``revision`` (e.g. ``-1`` or a revision id)."""
     command.downgrade(alembic_config(engine), revision)
 
 
 def current(engine: Engine) -> str | None:
+    """The revision the database is at, or None when it has never been migrated."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:

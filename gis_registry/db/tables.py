@@ -77,6 +77,7 @@ def check(table: str, name: str, sql: str, rule: str, field: str | None = None) 
 
 
 def geometry_checks(table: str, column: str = "geom") -> list[CheckConstraint]:
+    """CHECKs that ``column`` of ``table`` holds a valid, non-empty geometry (ST_IsValid)."""
     return [
         check(
             table,
@@ -91,6 +92,10 @@ def geometry_checks(table: str, column: str = "geom") -> list[CheckConstraint]:
 
 
 def timestamps() -> list[Column]:
+    """New ``created_at`` / ``updated_at`` columns (a Column belongs to one table only).
+
+    A trigger created by the migrations sets ``updated_at`` on every update.
+    """
     return [
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -98,10 +103,12 @@ def timestamps() -> list[Column]:
 
 
 def names() -> list[Column]:
+    """The Thai and English name columns (``name_th``, ``name_en``), both required."""
     return [Column("name_th", Text, nullable=False), Column("name_en", Text, nullable=False)]
 
 
 def year_built(table: str) -> tuple[Column, CheckConstraint]:
+    """The ``year_built`` column (Common Era) and its 1850-2100 range check."""
     return (
         Column("year_built", SmallInteger),
         check(
@@ -114,12 +121,14 @@ def year_built(table: str) -> tuple[Column, CheckConstraint]:
 
 
 def non_negative(table: str, column: str) -> CheckConstraint:
+    """A CHECK that ``column`` is 0 or more (named ``<column>_non_negative``)."""
     return check(
         table, f"{column}_non_negative", f"{column} >= 0", f"{column} must not be negative"
     )
 
 
 def positive(table: str, column: str) -> CheckConstraint:
+    """A CHECK that ``column`` is greater than 0 (named ``<column>_positive``)."""
     return check(table, f"{column}_positive", f"{column} > 0", f"{column} must be greater than 0")
 
 

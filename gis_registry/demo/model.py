@@ -47,6 +47,7 @@ class DemoPlan:
 
     @property
     def counts(self) -> dict[str, int]:
+        """Rows generated per layer, in load order."""
         return {layer: len(frame) for layer, frame in self.frames.items()}
 
 

@@ -63,6 +63,7 @@ class RoadNetwork:
 
     @property
     def pao_node(self) -> int:
+        """Node index of the PAO office (it is always the first node drawn)."""
         return 0
 
 
@@ -100,8 +101,9 @@ class _Candidates:
 def _nodes(territory: Territory, highways: list[Highway], draw: NodeDraw):
     lgos, dist = territory.lgos, territory.districts
     hw_pts = np.vstack([h.coords for h in highways])
-    uniq, first, inverse = np.unique(np.round(hw_pts, 3), axis=0, return_index=True,
-                                     return_inverse=True)
+    uniq, first, inverse = np.unique(
+        np.round(hw_pts, 3), axis=0, return_index=True, return_inverse=True
+    )
     order = np.argsort(first)  # keep highway nodes in file order
     rank = np.empty(len(order), int)
     rank[order] = np.arange(len(order))
@@ -120,7 +122,7 @@ def _nodes(territory: Territory, highways: list[Highway], draw: NodeDraw):
     hw_base = 1 + len(dist) + len(lgos)
     chains, start = [], 0
     for h in highways:
-        idx = rank[inverse.ravel()[start:start + len(h.coords)]] + hw_base
+        idx = rank[inverse.ravel()[start : start + len(h.coords)]] + hw_base
         chains.append(idx)
         start += len(h.coords)
     return xy, kind, ref, chains
@@ -134,9 +136,15 @@ def _segment_params(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray) 
     return (qp[:, 0] * s[:, 1] - qp[:, 1] * s[:, 0]) / np.where(denom == 0, 1e-12, denom)
 
 
-def build_network(territory: Territory, hydro: Hydrography, highways: list[Highway],
-                  zones: list[WeakLinkZone], draw: NodeDraw, scale: float,
-                  rng: np.random.Generator) -> RoadNetwork:
+def build_network(
+    territory: Territory,
+    hydro: Hydrography,
+    highways: list[Highway],
+    zones: list[WeakLinkZone],
+    draw: NodeDraw,
+    scale: float,
+    rng: np.random.Generator,
+) -> RoadNetwork:
     """Choose the road edges and place the bridges (see the module docstring).
 
     Parameters
@@ -237,8 +245,13 @@ def build_network(territory: Territory, hydro: Hydrography, highways: list[Highw
     for h_idx, chain in enumerate(chains):
         e = C.find(chain[:-1], chain[1:])
         for k in np.flatnonzero((e < 0) | ~ok[np.maximum(e, 0)]):
-            _, pred = dijkstra(csr, directed=False, indices=int(chain[k + 1]),
-                               return_predecessors=True, limit=20 * MAX_EDGE_M)
+            _, pred = dijkstra(
+                csr,
+                directed=False,
+                indices=int(chain[k + 1]),
+                return_predecessors=True,
+                limit=20 * MAX_EDGE_M,
+            )
             claim(C.path_edges(_trace(pred, int(chain[k]))), HIGHWAY_ROAD, h_idx)
         claim(e[e >= 0][ok[e[e >= 0]]], HIGHWAY_ROAD, h_idx)
 
@@ -246,16 +259,18 @@ def build_network(territory: Territory, hydro: Hydrography, highways: list[Highw
     district_nodes = np.flatnonzero(kind == DISTRICT)
     lgo_nodes = np.flatnonzero(kind == LGO_OFFICE)
     hw_nodes = np.flatnonzero(kind == HIGHWAY)
-    _, pred, _ = dijkstra(csr, directed=False, indices=district_nodes,
-                          return_predecessors=True, min_only=True)
+    _, pred, _ = dijkstra(
+        csr, directed=False, indices=district_nodes, return_predecessors=True, min_only=True
+    )
     drr_ends: list[tuple[str, int, str, int]] = []
     for node in lgo_nodes:
         path = _trace(pred, int(node))
         if len(path) > 1:
             claim(C.path_edges(path), DRR_ROAD, len(drr_ends))
             drr_ends.append(("lgo", int(ref[node]), "district", int(ref[path[-1]])))
-    _, pred, _ = dijkstra(csr, directed=False, indices=hw_nodes, return_predecessors=True,
-                          min_only=True)
+    _, pred, _ = dijkstra(
+        csr, directed=False, indices=hw_nodes, return_predecessors=True, min_only=True
+    )
     for node in district_nodes:
         path = _trace(pred, int(node))
         if len(path) > 1:
@@ -263,13 +278,17 @@ def build_network(territory: Territory, hydro: Hydrography, highways: list[Highw
             drr_ends.append(("district", int(ref[node]), "highway", int(ref[path[-1]])))
 
     # PAO roads: between LGO offices whose shortest-path regions touch (a graph Delaunay).
-    dist_o, pred_o, src_o = dijkstra(csr, directed=False, indices=lgo_nodes,
-                                     return_predecessors=True, min_only=True)
+    dist_o, pred_o, src_o = dijkstra(
+        csr, directed=False, indices=lgo_nodes, return_predecessors=True, min_only=True
+    )
     okc = np.flatnonzero(ok & (src_o[cu] >= 0) & (src_o[cv] >= 0) & (src_o[cu] != src_o[cv]))
     cost = dist_o[cu[okc]] + w[okc] + dist_o[cv[okc]]
     pa, pb = np.minimum(src_o[cu[okc]], src_o[cv[okc]]), np.maximum(src_o[cu[okc]], src_o[cv[okc]])
-    best = pd.DataFrame({"a": pa, "b": pb, "cost": cost, "e": okc}).sort_values(
-        ["a", "b", "cost"], kind="stable").drop_duplicates(["a", "b"])
+    best = (
+        pd.DataFrame({"a": pa, "b": pb, "cost": cost, "e": okc})
+        .sort_values(["a", "b", "cost"], kind="stable")
+        .drop_duplicates(["a", "b"])
+    )
     best = best[rng.random(len(best)) < 0.45]
     pao_ends: list[tuple[int, int]] = []
     for r_idx, e in enumerate(best["e"].to_numpy()):
@@ -293,22 +312,45 @@ def build_network(territory: Territory, hydro: Hydrography, highways: list[Highw
 
     cls = np.where(chosen & (cls < 0), LGO_ROAD, cls)
     sel = np.flatnonzero(chosen)
-    edges = pd.DataFrame({
-        "u": cu[sel], "v": cv[sel], "length": length[sel], "cls": cls[sel],
-        "route": route[sel], "river": river[sel], "t": t[sel], "zone": zone_edge[sel],
-    })
+    edges = pd.DataFrame(
+        {
+            "u": cu[sel],
+            "v": cv[sel],
+            "length": length[sel],
+            "cls": cls[sel],
+            "route": route[sel],
+            "river": river[sel],
+            "t": t[sel],
+            "zone": zone_edge[sel],
+        }
+    )
     used = np.zeros(n, bool)
     used[edges["u"]] = used[edges["v"]] = True
     village_alive = used[kind == VILLAGE]
     xy2, kind2, ref2, segments, bridges = _split_bridges(xy, kind, ref, edges, hydro, rng)
-    return RoadNetwork(xy=xy2, kind=kind2, ref=ref2, edges=edges, segments=segments,
-                       bridges=bridges, village_alive=village_alive, drr_ends=drr_ends,
-                       pao_ends=pao_ends)
+    return RoadNetwork(
+        xy=xy2,
+        kind=kind2,
+        ref=ref2,
+        edges=edges,
+        segments=segments,
+        bridges=bridges,
+        village_alive=village_alive,
+        drr_ends=drr_ends,
+        pao_ends=pao_ends,
+    )
 
 
-def _close_loops(chosen: np.ndarray, ok: np.ndarray, C: _Candidates, w: np.ndarray,
-                 crossing: np.ndarray, planted: np.ndarray, important: np.ndarray,
-                 n: int) -> np.ndarray:
+def _close_loops(
+    chosen: np.ndarray,
+    ok: np.ndarray,
+    C: _Candidates,
+    w: np.ndarray,
+    crossing: np.ndarray,
+    planted: np.ndarray,
+    important: np.ndarray,
+    n: int,
+) -> np.ndarray:
     """Add edges until no unplanted river crossing is the only way to a village or office.
 
     The chosen graph's bridges (cut edges) are found with igraph; contracting its 2-edge-
@@ -367,8 +409,9 @@ def _close_loops(chosen: np.ndarray, ok: np.ndarray, C: _Candidates, w: np.ndarr
     raise RuntimeError("closing loops around river crossings did not converge")
 
 
-def _split_bridges(xy, kind, ref, edges: pd.DataFrame, hydro: Hydrography,
-                   rng: np.random.Generator):
+def _split_bridges(
+    xy, kind, ref, edges: pd.DataFrame, hydro: Hydrography, rng: np.random.Generator
+):
     """Cut each crossing edge so a short middle segment spans the river."""
     cross = np.flatnonzero(edges["river"].to_numpy() >= 0)
     u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
@@ -391,22 +434,28 @@ def _split_bridges(xy, kind, ref, edges: pd.DataFrame, hydro: Hydrography,
     ref2 = np.concatenate([ref, np.arange(k), np.arange(k)])
     plain = np.setdiff1d(np.arange(len(edges)), cross)
     i1, i2 = base + np.arange(k), base + k + np.arange(k)
-    seg = pd.DataFrame({
-        "u": np.concatenate([u[plain], u[cross], i1, i2]),
-        "v": np.concatenate([v[plain], i1, i2, v[cross]]),
-        "edge": np.concatenate([plain, cross, cross, cross]),
-        "piece": np.concatenate([np.zeros(len(plain), int), np.zeros(k, int), np.ones(k, int),
-                                 np.full(k, 2)]),
-    })
+    seg = pd.DataFrame(
+        {
+            "u": np.concatenate([u[plain], u[cross], i1, i2]),
+            "v": np.concatenate([v[plain], i1, i2, v[cross]]),
+            "edge": np.concatenate([plain, cross, cross, cross]),
+            "piece": np.concatenate(
+                [np.zeros(len(plain), int), np.zeros(k, int), np.ones(k, int), np.full(k, 2)]
+            ),
+        }
+    )
     seg["bridge"] = seg["piece"] == 1
     seg = seg.sort_values(["edge", "piece"], kind="stable").reset_index(drop=True)
     bseg = seg.index[seg["bridge"]].to_numpy()
     order = np.argsort(cross)  # seg rows for bridges are in edge order, like `cross` sorted
-    bridges = pd.DataFrame({
-        "segment": bseg,
-        "x": at[order, 0], "y": at[order, 1],
-        "river": r[order],
-        "zone": edges["zone"].to_numpy()[cross][order],
-        "length": span[order],
-    })
+    bridges = pd.DataFrame(
+        {
+            "segment": bseg,
+            "x": at[order, 0],
+            "y": at[order, 1],
+            "river": r[order],
+            "zone": edges["zone"].to_numpy()[cross][order],
+            "length": span[order],
+        }
+    )
     return xy2, kind2, ref2, seg.drop(columns="piece"), bridges

@@ -50,9 +50,11 @@ class Hydrography:
         return np.minimum(d, cap)
 
     def geometry(self, i: int) -> shapely.LineString:
+        """River ``i`` as a line in UTM 47N metres (EPSG:32647)."""
         return shapely.LineString(self.lines[i])
 
     def index(self, key: str) -> int:
+        """Index of the river with ``key`` (as in ``rivers.json``); ValueError if there is none."""
         return self.keys.index(key)
 
 
@@ -73,8 +75,9 @@ def _meander(coords: np.ndarray, rng: np.random.Generator, amplitude: float) -> 
     return coords + normal * (offset * taper)[:, None]
 
 
-def build_hydrography(facts: Facts, outline: shapely.Polygon,
-                      rng: np.random.Generator) -> Hydrography:
+def build_hydrography(
+    facts: Facts, outline: shapely.Polygon, rng: np.random.Generator
+) -> Hydrography:
     """Rivers clipped to the province and the Kiew Lom / Kiew Kho Ma reservoirs.
 
     Parameters
@@ -123,8 +126,9 @@ def build_hydrography(facts: Facts, outline: shapely.Polygon,
         discs = shapely.buffer(shapely.points(probes), radii * taper, quad_segs=6)
         lake = shapely.union_all(discs)
         # the dam wall is a straight cut across the valley at the dam point
-        lake = shapely.difference(lake, shapely.Point(dam_pt).buffer(1.0).union(
-            _downstream_halfplane(river, at)))
+        lake = shapely.difference(
+            lake, shapely.Point(dam_pt).buffer(1.0).union(_downstream_halfplane(river, at))
+        )
         lake = max(shapely.get_parts(lake), key=lambda p: p.area)
         reservoirs.append(shapely.set_precision(lake.simplify(5.0), GRID))
         dams.append(dam)

@@ -84,6 +84,7 @@ class Places:
         return self.index.get((kind, key), -1)
 
     def rows_of(self, kind: str) -> np.ndarray:
+        """Rows of every place of ``kind`` ('lgo', 'village' or 'district'), in row order."""
         return np.flatnonzero(np.asarray(self.kind) == kind)
 
     def to_dict(self, i: int) -> dict:
@@ -176,6 +177,7 @@ class Anchor:
     lonlat: tuple[float, float]
 
     def to_dict(self, places: Places) -> dict:
+        """The endpoint as JSON-ready values: its place, or the point with its attach distance."""
         if self.place >= 0:
             return places.to_dict(self.place)
         return {

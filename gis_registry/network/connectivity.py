@@ -45,6 +45,7 @@ class Components:
     restrictions: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The result as a JSON-ready dict."""
         return {
             "n_components": self.n_components,
             "components": self.components,

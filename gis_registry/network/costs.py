@@ -106,6 +106,7 @@ class SpeedTable:
         return tuple(tuple(row) for row in self.grid().round(9))
 
     def to_dict(self) -> dict:
+        """Speed in km/h of every (class, surface) cell, nested by road class."""
         return {c: {s: self.kmh(c, s) for s in domain.SURFACES} for c in domain.ROAD_CLASSES}
 
 

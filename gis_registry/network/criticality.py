@@ -54,21 +54,31 @@ class CriticalItem:
 
     @property
     def cut_off_population(self) -> int:
+        """Villagers cut off from the PAO office (sum of the cut-off villages' population)."""
         return sum(p["population"] for p in self.cut_off if p["kind"] == "village")
 
     @property
     def cut_off_lgos(self) -> list[str]:
+        """Codes of the local bodies (LGO offices) cut off from the PAO office."""
         return [p["code"] for p in self.cut_off if p["kind"] == "lgo"]
 
     @property
     def cut_off_villages(self) -> list[int]:
+        """Ids of the villages cut off from the PAO office."""
         return [p["id"] for p in self.cut_off if p["kind"] == "village"]
 
     @property
     def delayed_population(self) -> int:
+        """Villagers still connected whose fastest route from the PAO office gets slower."""
         return sum(p["population"] for p in self.delayed if p["kind"] == "village")
 
     def rank_key(self) -> tuple:
+        """Sort key that puts the worst closure first.
+
+        Orders by population cut off, then places cut off, then places cut from their district
+        office, then delay in person-seconds (a place that becomes unreachable counts 1e9 s);
+        kind and id break ties so the ranking is stable.
+        """
         person_s = sum(
             p["population"] * (p["increase_s"] if p["increase_s"] is not None else 1e9)
             for p in self.delayed
@@ -84,6 +94,7 @@ class CriticalItem:
         )
 
     def to_dict(self) -> dict:
+        """The item as a JSON-ready dict, derived figures included."""
         return {
             "kind": self.kind,
             "id": self.id,
@@ -113,9 +124,11 @@ class Criticality:
 
     @property
     def critical(self) -> list[CriticalItem]:
+        """The items whose closure disconnects a place (delay-only items left out)."""
         return [i for i in self.items if i.critical]
 
     def to_dict(self) -> dict:
+        """The result as a JSON-ready dict, with the count of critical items."""
         return {
             "root": self.root,
             "analysed": self.analysed,

@@ -63,9 +63,11 @@ class RoutingGraph:
 
     @property
     def n(self) -> int:
+        """Number of graph nodes (the stop nodes)."""
         return len(self.node_of)
 
     def weights(self, by: str) -> np.ndarray:
+        """Arc weights for ``by``: travel time in seconds or length in metres."""
         return self.time_s if check_weight(by) == "time" else self.length_m
 
     def arc_mask(self, closed_edges: np.ndarray | None) -> np.ndarray | None:

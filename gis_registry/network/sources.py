@@ -136,6 +136,7 @@ class BridgeArrays:
 
 
 def read_bridges(conn: Connection) -> BridgeArrays:
+    """Read every bridge, ordered by id, with its position projected to EPSG:32647 metres."""
     rows = conn.execute(_BRIDGES).all()
     lonlat = np.array([(r[3], r[4]) for r in rows], dtype=np.float64).reshape(-1, 2)
     return BridgeArrays(

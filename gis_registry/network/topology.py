@@ -132,10 +132,12 @@ class Topology:
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes (junctions and road ends)."""
         return len(self.node_xy)
 
     @property
     def n_edges(self) -> int:
+        """Number of edges (road pieces between junctions)."""
         return len(self.source)
 
     def edges_of_roads(self, road_idx: np.ndarray) -> np.ndarray:
