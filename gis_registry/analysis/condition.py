@@ -66,7 +66,7 @@ def condition_class(index) -> np.ndarray:
     out = np.select(
         [index > good, index > fair, index > poor, index >= 0],
         list(CLASSES),
-        default=None,
+        default=np.array(None, dtype=object),
     )
     return out.astype(object)
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -185,7 +186,7 @@ def candidates(
     on: date | None = None,
     rules: pd.DataFrame | str | Path | None = None,
     served_m: float = 2_000.0,
-    criticality: pd.Series | bool | None = None,
+    criticality: pd.Series | Literal[False] | None = None,
     with_location: bool = True,
     population: pd.Series | None = None,
 ) -> pd.DataFrame:
@@ -336,7 +337,7 @@ def work_programme(
     funding_bodies: Sequence[str] | None = None,
     rules: pd.DataFrame | str | Path | None = None,
     served_m: float = 2_000.0,
-    criticality: pd.Series | bool | None = None,
+    criticality: pd.Series | Literal[False] | None = None,
 ) -> Programme:
     """Fund the highest-priority treatments within ``budget_thb`` in Thai fiscal year
     ``fiscal_year`` (Buddhist Era, e.g. 2570 = 1 Oct 2026 - 30 Sep 2027).

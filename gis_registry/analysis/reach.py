@@ -130,7 +130,9 @@ def build_graph(conn: Connection) -> int:
     conn.execute(text(_NODES))
     conn.execute(text(_NODES_INDEX))
     conn.execute(text(_EDGES))
-    return int(conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM analysis_nodes")).scalar())
+    return int(
+        conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM analysis_nodes")).scalar_one()
+    )
 
 
 def drop_graph(conn: Connection) -> None:

@@ -379,9 +379,9 @@ def parse_intervals(values: Iterable[str] | Mapping[str, int] | None) -> dict[st
     if isinstance(values, Mapping):
         pairs = [(str(k), v) for k, v in values.items()]
     else:
-        pairs = [tuple(part.strip() for part in str(v).partition("=")[::2]) for v in values]
+        pairs = [(k.strip(), d.strip()) for k, _eq, d in (str(v).partition("=") for v in values)]
     out: dict[str, int] = {}
-    problems = []
+    problems: list[tuple[str | int | None, str, str]] = []
     for key, days in pairs:
         text = str(days).strip()
         if key not in ASSET_TYPES or not text.isdigit() or not 0 < int(text) <= MAX_INTERVAL_DAYS:

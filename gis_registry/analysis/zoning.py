@@ -8,6 +8,7 @@ none = still in force). Shares and areas are measured in EPSG:32647 like ``area_
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, text
@@ -168,7 +169,7 @@ def parcel_zones(conn: Connection, parcel, *, on: date | None = None) -> pd.Data
     total = float(conn.execute(text(_PARCEL_MEASURE_SQL), params).scalar() or 0)
     covered = float(out["share"].sum()) if len(out) else 0.0
     if covered < 1 - 1e-6 and shapely.get_dimensions(geom) > 0:
-        rest = {c: None for c in out.columns}
+        rest: dict[str, Any] = {c: None for c in out.columns}
         rest.update(
             category="unzoned",
             category_en="outside every plan in force",

@@ -70,7 +70,8 @@ def create_key(
 
 def revoke_key(conn: Connection, key: str) -> None:
     """Revoke a key given by its prefix (or its whole token)."""
-    prefix = _split(key)[0] if key.startswith(f"{SCHEME}_") and _split(key) else key
+    parts = _split(key) if key.startswith(f"{SCHEME}_") else None
+    prefix = parts[0] if parts else key
     result = conn.execute(
         update(api_keys)
         .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))

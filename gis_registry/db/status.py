@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 
@@ -39,25 +39,29 @@ def database_status(settings: Settings) -> dict[str, Any]:
     status["url"] = _redact(url)
     try:
         with psycopg.connect(url, connect_timeout=10) as conn:
-            one = conn.execute
-            status["postgresql"] = one("SHOW server_version").fetchone()[0]
-            exts = dict(one("SELECT extname, extversion FROM pg_extension").fetchall())
+
+            def one(query: LiteralString) -> Any:
+                """The single value of a query that always returns one row."""
+                row = conn.execute(query).fetchone()
+                assert row is not None, query
+                return row[0]
+
+            status["postgresql"] = one("SHOW server_version")
+            exts: dict[str, str] = dict(
+                conn.execute("SELECT extname, extversion FROM pg_extension").fetchall()
+            )
             status["postgis"] = exts.get("postgis", "not installed")
             if "postgis" in exts:
-                status["geos"] = one("SELECT postgis_geos_version()").fetchone()[0]
-                status["proj"] = one("SELECT postgis_proj_version()").fetchone()[0]
+                status["geos"] = one("SELECT postgis_geos_version()")
+                status["proj"] = one("SELECT postgis_proj_version()")
             status["pgrouting"] = (
-                one("SELECT pgr_version()").fetchone()[0]
-                if "pgrouting" in exts
-                else "not installed"
+                one("SELECT pgr_version()") if "pgrouting" in exts else "not installed"
             )
-            size = one("SELECT pg_database_size(current_database())").fetchone()[0]
+            size = one("SELECT pg_database_size(current_database())")
             status["database size"] = f"{size / 2**20:.1f} MiB"
-            has_alembic = one("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()[0]
+            has_alembic = one("SELECT to_regclass('alembic_version') IS NOT NULL")
             status["schema revision"] = (
-                one("SELECT version_num FROM alembic_version").fetchone()[0]
-                if has_alembic
-                else "not migrated"
+                one("SELECT version_num FROM alembic_version") if has_alembic else "not migrated"
             )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to {status['url']}: {exc}") from exc

@@ -7,6 +7,7 @@ output coordinate, so shared vertices (noded road ends, shared LGO borders) stay
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -35,7 +36,7 @@ def utm_to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.asarray(lon), np.asarray(lat)
 
 
-def latlon_points_to_utm(points: list[list[float]] | np.ndarray) -> np.ndarray:
+def latlon_points_to_utm(points: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
     """``[[lat, lon], ...]`` (the order the fact files use) to an ``(n, 2)`` array of metres."""
     arr = np.asarray(points, float).reshape(-1, 2)
     x, y = lonlat_to_utm(arr[:, 1], arr[:, 0])
@@ -58,8 +59,9 @@ def as_multipolygon(geom: shapely.Geometry) -> shapely.MultiPolygon:
         return geom
     if isinstance(geom, shapely.Polygon):
         return shapely.MultiPolygon([geom])
-    parts = [g for g in shapely.get_parts(geom)
-             if isinstance(g, shapely.Polygon) and not g.is_empty]
+    parts = [
+        g for g in shapely.get_parts(geom) if isinstance(g, shapely.Polygon) and not g.is_empty
+    ]
     return shapely.MultiPolygon(parts)
 
 

@@ -18,9 +18,14 @@ from gis_registry.errors import DatabaseUnavailable, GisRegistryError
 def registry_is_empty(engine: Engine) -> bool:
     """True when the registry holds no local bodies and no roads."""
     with engine.connect() as conn:
-        return bool(conn.execute(text(
-            "SELECT NOT EXISTS (SELECT 1 FROM local_bodies) AND NOT EXISTS (SELECT 1 FROM roads)"
-        )).scalar_one())
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT NOT EXISTS (SELECT 1 FROM local_bodies) "
+                    "AND NOT EXISTS (SELECT 1 FROM roads)"
+                )
+            ).scalar_one()
+        )
 
 
 def load_plan(engine: Engine, plan: DemoPlan) -> tuple[dict[str, int], dict[str, float]]:
@@ -42,12 +47,16 @@ def load_plan(engine: Engine, plan: DemoPlan) -> tuple[dict[str, int], dict[str,
     try:
         with engine.begin() as conn:
             raw = conn.connection.driver_connection
+            assert raw is not None  # the psycopg connection of a live pool connection
             with raw.cursor() as cur:
                 cur.execute("SET LOCAL statement_timeout = 0")
                 # a bulk load is not an edit: keep it out of the feature history (0003)
                 cur.execute("SET LOCAL gis_registry.history = 'off'")
-                cur.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                    sql.SQL(", ").join(sql.Identifier(name) for name in LAYERS)))
+                cur.execute(
+                    sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                        sql.SQL(", ").join(sql.Identifier(name) for name in LAYERS)
+                    )
+                )
                 for layer, table in LAYERS.items():
                     started = time.perf_counter()
                     counts[layer] = copy_frame(cur, table, plan.frames[layer])
@@ -55,9 +64,11 @@ def load_plan(engine: Engine, plan: DemoPlan) -> tuple[dict[str, int], dict[str,
                 for layer, table in LAYERS.items():
                     if "id" in table.columns and table.columns["id"].primary_key:
                         cur.execute(
-                            sql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), "
-                                    "COALESCE((SELECT max(id) FROM {}), 0) + 1, false)").format(
-                                sql.Literal(layer), sql.Identifier(layer)))
+                            sql.SQL(
+                                "SELECT setval(pg_get_serial_sequence({}, 'id'), "
+                                "COALESCE((SELECT max(id) FROM {}), 0) + 1, false)"
+                            ).format(sql.Literal(layer), sql.Identifier(layer))
+                        )
                 layer = "(analyze)"
                 started = time.perf_counter()
                 for name in LAYERS:
@@ -92,5 +103,10 @@ def load_demo(engine: Engine, *, seed: int = 52, scale: float = 1) -> DemoReport
     started = time.perf_counter()
     plan = plan_demo(seed=seed, scale=scale)
     counts, _ = load_plan(engine, plan)
-    return DemoReport(counts=counts, seconds=time.perf_counter() - started, seed=seed,
-                      scale=scale, weak_links=plan.weak_links)
+    return DemoReport(
+        counts=counts,
+        seconds=time.perf_counter() - started,
+        seed=seed,
+        scale=scale,
+        weak_links=plan.weak_links,
+    )

@@ -52,8 +52,9 @@ def _jittered_grid(bounds, spacing: float, rng: np.random.Generator) -> np.ndarr
     return pts + rng.uniform(-0.35, 0.35, pts.shape) * spacing
 
 
-def _cells(outline: shapely.Polygon, centres: np.ndarray, radii: np.ndarray,
-           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _cells(
+    outline: shapely.Polygon, centres: np.ndarray, radii: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Voronoi cells clipped to the outline and their seed points."""
     seeds = _jittered_grid(outline.bounds, CELL_SPACING, rng)
     near_town = np.zeros(len(seeds), bool)
@@ -61,8 +62,9 @@ def _cells(outline: shapely.Polygon, centres: np.ndarray, radii: np.ndarray,
     for (cx, cy), r in zip(centres, radii, strict=True):
         reach = r + 1500.0
         near_town |= np.hypot(seeds[:, 0] - cx, seeds[:, 1] - cy) < reach
-        local = _jittered_grid((cx - reach, cy - reach, cx + reach, cy + reach),
-                               TOWN_CELL_SPACING, rng)
+        local = _jittered_grid(
+            (cx - reach, cy - reach, cx + reach, cy + reach), TOWN_CELL_SPACING, rng
+        )
         dense.append(local[np.hypot(local[:, 0] - cx, local[:, 1] - cy) < reach])
     seeds = np.vstack([seeds[~near_town], *dense])
     seeds = seeds[shapely.contains_xy(outline.buffer(300.0), seeds[:, 0], seeds[:, 1])]
@@ -70,26 +72,34 @@ def _cells(outline: shapely.Polygon, centres: np.ndarray, radii: np.ndarray,
     _, first = np.unique(np.round(seeds / 50.0), axis=0, return_index=True)
     seeds = seeds[np.sort(first)]
     vor = shapely.voronoi_polygons(
-        shapely.multipoints(seeds), extend_to=outline.buffer(20_000.0), ordered=True)
+        shapely.multipoints(seeds), extend_to=outline.buffer(20_000.0), ordered=True
+    )
     cells = shapely.intersection(np.asarray(shapely.get_parts(vor)), outline, grid_size=GRID)
     keep = ~shapely.is_empty(cells) & (shapely.area(cells) > 1.0)
     return cells[keep], seeds[keep]
 
 
-def _adjacency(cells: np.ndarray) -> np.ndarray:
+def _adjacency(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of cells sharing more than a metre of border, as an ``(m, 2)`` array (i < j)."""
     tree = shapely.STRtree(cells)
     i, j = tree.query(cells, predicate="intersects")
     keep = i < j
     i, j = i[keep], j[keep]
-    shared = shapely.length(shapely.intersection(shapely.boundary(cells[i]),
-                                                 shapely.boundary(cells[j])))
+    shared = shapely.length(
+        shapely.intersection(shapely.boundary(cells[i]), shapely.boundary(cells[j]))
+    )
     keep = shared > 1.0
     return np.column_stack([i[keep], j[keep]]), shared[keep]
 
 
-def _defragment(labels: np.ndarray, pairs: np.ndarray, shared: np.ndarray, anchors: dict[int, int],
-                group: np.ndarray, area: np.ndarray) -> np.ndarray:
+def _defragment(
+    labels: np.ndarray,
+    pairs: np.ndarray,
+    shared: np.ndarray,
+    anchors: dict[int, int],
+    group: np.ndarray,
+    area: np.ndarray,
+) -> np.ndarray:
     """Make every label one connected set of cells.
 
     Cells cut off from the part of their label holding its anchor cell (or, without an anchor,
@@ -188,8 +198,9 @@ def build_territory(facts: Facts, hydro: Hydrography, rng: np.random.Generator) 
                 break
             weights += 0.5 * excess.sum(axis=1) - 0.5 * excess.sum(axis=0)
     lab[office_cell] = np.arange(len(dist))
-    district_of = _defragment(lab, pairs, shared, dict(enumerate(office_cell)),
-                              np.zeros(len(cells), int), area)
+    district_of = _defragment(
+        lab, pairs, shared, dict(enumerate(office_cell)), np.zeros(len(cells), int), area
+    )
 
     # LGOs: town centres first, then k-means among the tambon-level LGOs of each district.
     lgo_of = np.full(len(cells), -1)
@@ -231,15 +242,22 @@ def build_territory(facts: Facts, hydro: Hydrography, rng: np.random.Generator) 
     if len(np.unique(lgo_of)) != len(lgos):
         raise RuntimeError("an LGO ended up without territory; adjust the cell spacing")
 
-    lgo_geoms = np.array([
-        as_multipolygon(shapely.union_all(cells[lgo_of == i], grid_size=GRID))
-        for i in range(len(lgos))
-    ])
-    district_geoms = np.array([
-        as_multipolygon(shapely.union_all(lgo_geoms[lgos["district_code"].to_numpy() == code],
-                                          grid_size=GRID))
-        for code in dist["code"]
-    ])
+    lgo_geoms = np.array(
+        [
+            as_multipolygon(shapely.union_all(cells[lgo_of == i], grid_size=GRID))
+            for i in range(len(lgos))
+        ]
+    )
+    district_geoms = np.array(
+        [
+            as_multipolygon(
+                shapely.union_all(
+                    lgo_geoms[lgos["district_code"].to_numpy() == code], grid_size=GRID
+                )
+            )
+            for code in dist["code"]
+        ]
+    )
 
     # Offices: anchors and district seats where given, otherwise the cell centre nearest the
     # k-means seed; always well inside the LGO and clear of rivers and reservoirs.
@@ -269,14 +287,21 @@ def build_territory(facts: Facts, hydro: Hydrography, rng: np.random.Generator) 
     return Territory(outline=outline, districts=districts, lgos=lgos, pao_office=pao)
 
 
-def _clear_point(want: np.ndarray, inner: shapely.Geometry, hydro: Hydrography,
-                 reservoirs: shapely.Geometry, candidates: np.ndarray) -> np.ndarray:
+def _clear_point(
+    want: np.ndarray,
+    inner: shapely.Geometry,
+    hydro: Hydrography,
+    reservoirs: shapely.Geometry,
+    candidates: np.ndarray,
+) -> np.ndarray:
     """``want`` if it is inside ``inner`` and clear of water, else the nearest candidate that is."""
     pts = np.vstack([want[None, :], candidates])
     ok = shapely.contains_xy(inner, pts[:, 0], pts[:, 1])
     ok &= ~shapely.contains_xy(reservoirs, pts[:, 0], pts[:, 1])
-    ok &= hydro.distance(pts[:, 0], pts[:, 1], cap=OFFICE_RIVER_CLEARANCE + 1.0) > \
-        OFFICE_RIVER_CLEARANCE
+    ok &= (
+        hydro.distance(pts[:, 0], pts[:, 1], cap=OFFICE_RIVER_CLEARANCE + 1.0)
+        > OFFICE_RIVER_CLEARANCE
+    )
     if not ok.any():
         rep = shapely.get_coordinates(shapely.point_on_surface(inner))[0]
         return rep
@@ -302,8 +327,14 @@ def _name_lgos(lgos: pd.DataFrame) -> None:
     """Official-style names and codes: district code + 2-digit number in the district."""
     lgos["name_th"] = [KIND_TH[k] + s for k, s in zip(lgos["kind"], lgos["stem_th"], strict=True)]
     en = [KIND_EN[k].format(s) for k, s in zip(lgos["kind"], lgos["stem_en"], strict=True)]
-    lgos["name_en"] = ["Nakhon Lampang City Municipality" if k == "city_municipality" else e
-                       for k, e in zip(lgos["kind"], en, strict=True)]
-    lgos["code"] = [f"{d}{n:02d}" for d, n in zip(
-        lgos["district_code"], lgos.groupby("district_code").cumcount() + 1, strict=True)]
+    lgos["name_en"] = [
+        "Nakhon Lampang City Municipality" if k == "city_municipality" else e
+        for k, e in zip(lgos["kind"], en, strict=True)
+    ]
+    lgos["code"] = [
+        f"{d}{n:02d}"
+        for d, n in zip(
+            lgos["district_code"], lgos.groupby("district_code").cumcount() + 1, strict=True
+        )
+    ]
     lgos["seq"] = np.arange(len(lgos)) + 2  # seq 1 is the PAO

@@ -24,8 +24,14 @@ DRY_CELL_M = 5000.0
 KINDS = {
     "groundwater_well": (0.28, "บ่อบาดาล", "groundwater well", (10, 60), (5, 60), "DGR"),
     "shallow_well": (0.12, "บ่อตื้น", "shallow well", (5, 25), (3, 20), None),
-    "village_water_supply": (0.2, "ประปาหมู่บ้าน", "village water supply", (20, 120),
-                             (60, 400), "PWA"),
+    "village_water_supply": (
+        0.2,
+        "ประปาหมู่บ้าน",
+        "village water supply",
+        (20, 120),
+        (60, 400),
+        "PWA",
+    ),
     "pond": (0.16, "สระน้ำ", "pond", (3_000, 60_000), (20, 200), "DWR"),
     "weir": (0.09, "ฝาย", "weir", (2_000, 40_000), (30, 300), "RID"),
     "check_dam": (0.08, "ฝายชะลอน้ำ", "check dam", (100, 3_000), (0, 50), None),
@@ -34,8 +40,14 @@ KINDS = {
 }
 
 
-def water_frame(territory: Territory, hydro: Hydrography, villages: pd.DataFrame,
-                lgo_ids: np.ndarray, scale: float, rng: np.random.Generator) -> pd.DataFrame:
+def water_frame(
+    territory: Territory,
+    hydro: Hydrography,
+    villages: pd.DataFrame,
+    lgo_ids: np.ndarray,
+    scale: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     """Water sources in UTM (geometry column ``geom``), owner ids already mapped.
 
     Parameters
@@ -79,8 +91,11 @@ def water_frame(territory: Territory, hydro: Hydrography, villages: pd.DataFrame
     ok = shapely.contains_xy(territory.outline.buffer(-200.0), xy[:, 0], xy[:, 1])
     if unserved.any():
         d, _ = cKDTree(vxy[unserved]).query(xy)
-        reach = np.select([np.array(kinds)[kind] == "canal", np.array(kinds)[kind] == "reservoir"],
-                          [1600.0, 500.0], 50.0)  # canals run on, reservoirs have shores
+        reach = np.select(
+            [np.array(kinds)[kind] == "canal", np.array(kinds)[kind] == "reservoir"],
+            [1600.0, 500.0],
+            50.0,
+        )  # canals run on, reservoirs have shores
         ok &= d > UNSERVED_RADIUS + reach
     for res in hydro.reservoirs:
         ok &= ~shapely.contains_xy(res.buffer(200.0), xy[:, 0], xy[:, 1])
@@ -94,11 +109,21 @@ def water_frame(territory: Territory, hydro: Hydrography, villages: pd.DataFrame
     if len(res_i):
         # a small reservoir: a lumpy blob of 80-350 m radius
         rad = rng.uniform(80.0, 350.0, len(res_i))
-        blobs = [shapely.union_all(shapely.buffer(shapely.points(
-            xy[i] + rng.normal(0, rr * 0.4, (3, 2))), rr * rng.uniform(0.6, 1.0, 3)))
-            for i, rr in zip(res_i, rad, strict=True)]
-        geoms[res_i] = [shapely.Polygon(b.exterior) if isinstance(b, shapely.Polygon)
-                        else shapely.convex_hull(b) for b in blobs]
+        blobs = [
+            shapely.union_all(
+                shapely.buffer(
+                    shapely.points(xy[i] + rng.normal(0, rr * 0.4, (3, 2))),
+                    rr * rng.uniform(0.6, 1.0, 3),
+                )
+            )
+            for i, rr in zip(res_i, rad, strict=True)
+        ]
+        geoms[res_i] = [
+            shapely.Polygon(b.exterior)
+            if isinstance(b, shapely.Polygon)
+            else shapely.convex_hull(b)
+            for b in blobs
+        ]
     can_i = np.flatnonzero(kname == "canal")
     if len(can_i):
         ln = rng.uniform(500.0, 1500.0, len(can_i))
@@ -117,32 +142,38 @@ def water_frame(territory: Territory, hydro: Hydrography, villages: pd.DataFrame
     owner_row = villages["lgo"].to_numpy()[home]
     agency = np.array([KINDS[k][5] for k in kname], dtype=object)
     to_agency = (agency != None) & (rng.random(n) < 0.25)  # noqa: E711 (object array)
-    owner_id = np.where(to_agency, None, lgo_ids[owner_row]).astype(object)
-    owner_id = np.where(~to_agency & np.isin(kname, ["pond", "reservoir"])
-                        & (rng.random(n) < 0.1), 1, owner_id)  # a few belong to the PAO
-    agency = np.where(to_agency, agency, None)
+    none = np.array(None, dtype=object)  # a bare None, which numpy's stubs reject in np.where
+    owner_id = np.where(to_agency, none, lgo_ids[owner_row]).astype(object)
+    owner_id = np.where(
+        ~to_agency & np.isin(kname, ["pond", "reservoir"]) & (rng.random(n) < 0.1), 1, owner_id
+    )  # a few belong to the PAO
+    agency = np.where(to_agency, agency, none)
     v_th = villages["name_th"].to_numpy()[home]
     v_en = villages["name_en"].to_numpy()[home]
-    frame = pd.DataFrame({
-        "name_th": [KINDS[k][1] + v for k, v in zip(kname, v_th, strict=True)],
-        "name_en": [f"{v} {KINDS[k][2]}" for k, v in zip(kname, v_en, strict=True)],
-        "kind": kname,
-        "capacity_m3": cap,
-        "households_served": hh,
-        "owner_local_body_id": pd.array(owner_id, dtype="Int64"),
-        "owner_agency": agency,
-        "year_built": rng.integers(1975, 2025, n),
-        "geom": geoms,
-    })
-    dams = pd.DataFrame({
-        "name_th": [d["name_th"] for d in hydro.dams],
-        "name_en": [d["name_en"] for d in hydro.dams],
-        "kind": "reservoir",
-        "capacity_m3": [float(d["capacity_m3"]) for d in hydro.dams],
-        "households_served": [int(d["households_served"]) for d in hydro.dams],
-        "owner_local_body_id": pd.array([None] * len(hydro.dams), dtype="Int64"),
-        "owner_agency": "RID",
-        "year_built": [int(d["year_built"]) for d in hydro.dams],
-        "geom": hydro.reservoirs,
-    })
+    frame = pd.DataFrame(
+        {
+            "name_th": [KINDS[k][1] + v for k, v in zip(kname, v_th, strict=True)],
+            "name_en": [f"{v} {KINDS[k][2]}" for k, v in zip(kname, v_en, strict=True)],
+            "kind": kname,
+            "capacity_m3": cap,
+            "households_served": hh,
+            "owner_local_body_id": pd.array(owner_id, dtype="Int64"),
+            "owner_agency": agency,
+            "year_built": rng.integers(1975, 2025, n),
+            "geom": geoms,
+        }
+    )
+    dams = pd.DataFrame(
+        {
+            "name_th": [d["name_th"] for d in hydro.dams],
+            "name_en": [d["name_en"] for d in hydro.dams],
+            "kind": "reservoir",
+            "capacity_m3": [float(d["capacity_m3"]) for d in hydro.dams],
+            "households_served": [int(d["households_served"]) for d in hydro.dams],
+            "owner_local_body_id": pd.array([None] * len(hydro.dams), dtype="Int64"),
+            "owner_agency": "RID",
+            "year_built": [int(d["year_built"]) for d in hydro.dams],
+            "geom": hydro.reservoirs,
+        }
+    )
     return pd.concat([dams, frame], ignore_index=True)

@@ -7,15 +7,15 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from gis_registry.fiscal import format_thai_date
 from gis_registry.maps.settings import MapSettings
@@ -134,6 +134,8 @@ class Legend(MacroElement):
 
 
 class Title(MacroElement):
+    """The bilingual title box at the top of a map, with an optional subtitle."""
+
     _template = Template(
         """{% macro html(this, kwargs) %}
 <div class="gis-title" id="gis-title">{{ this.body }}</div>
@@ -149,6 +151,8 @@ class Title(MacroElement):
 
 @dataclass(frozen=True)
 class LegendRow:
+    """One row of a legend: the symbol's HTML, Thai and English labels, an optional code."""
+
     swatch: str  # HTML of the symbol
     label_th: str
     label_en: str
@@ -156,6 +160,7 @@ class LegendRow:
 
 
 def legend_html(title_th: str, title_en: str, rows: Iterable[LegendRow]) -> str:
+    """HTML of a legend box: the bilingual title above a table of rows."""
     lines = [f"<h4>{html.escape(title_th)} / {html.escape(title_en)}</h4><table>"]
     for row in rows:
         code = f'<td class="code">{html.escape(row.code)}</td>' if row.code else "<td></td>"
@@ -168,6 +173,7 @@ def legend_html(title_th: str, title_en: str, rows: Iterable[LegendRow]) -> str:
 
 
 def swatch(fill: str, stroke: str, *, hatch: str | None = None) -> str:
+    """A polygon swatch: fill, border colour and an optional hatch colour."""
     background = fill
     if hatch:
         background = f"repeating-linear-gradient(45deg, {hatch} 0 2px, {fill} 2px 6px)"
@@ -175,11 +181,13 @@ def swatch(fill: str, stroke: str, *, hatch: str | None = None) -> str:
 
 
 def line_swatch(colour: str, width: float = 4, dash: bool = False) -> str:
+    """A line swatch of ``width`` px, dashed or solid."""
     style = "dashed" if dash else "solid"
     return f'<span class="ln" style="border-top:{width}px {style} {colour}"></span>'
 
 
 def point_swatch(colour: str, size: int = 12) -> str:
+    """A round point swatch of ``size`` px."""
     return f'<span class="pt" style="background:{colour};width:{size}px;height:{size}px"></span>'
 
 
@@ -211,7 +219,7 @@ def new_map(
             name="basemap / แผนที่ฐาน",
             overlay=False,
         ).add_to(m)
-    m.get_root().header.add_child(Element(_PAGE_CSS), name="gis_css")
+    cast(Figure, m.get_root()).header.add_child(Element(_PAGE_CSS), name="gis_css")
     m.add_child(Title(title_th, title_en, subtitle))
     m.add_child(MapHandle(bounds))
     return m
@@ -241,7 +249,9 @@ def simplified_geojson_sql(column: str, tolerance_param: str = "tol", digits: in
     )
 
 
-def feature_collection(rows: Iterable[dict[str, Any]], *, geometry_key: str = "geometry") -> dict:
+def feature_collection(
+    rows: Iterable[Mapping[str, Any] | RowMapping], *, geometry_key: str = "geometry"
+) -> dict:
     """GeoJSON FeatureCollection from rows holding GeoJSON text under ``geometry_key``."""
     features = []
     for index, row in enumerate(rows):
@@ -289,6 +299,7 @@ def popup_table(rows: Sequence[tuple[str, Any]]) -> str:
 
 
 def esc(value: Any) -> str:
+    """HTML-escaped text of a value ('–' for None or empty)."""
     return "–" if value is None or value == "" else html.escape(str(value))
 
 
@@ -368,6 +379,7 @@ def add_boundaries(
 
 
 def finish(m: folium.Map, legend: str) -> folium.Map:
+    """Add the legend and the layer control to a map and return it."""
     m.add_child(Legend(legend))
     folium.LayerControl(collapsed=False).add_to(m)
     return m

@@ -10,7 +10,7 @@ from typing import Any
 
 import folium
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from gis_registry import domain
 from gis_registry.analysis.condition import (
@@ -99,7 +99,7 @@ def _never_inspected() -> dict[str, Any]:
 
 
 def _with_inspection(
-    rows: Iterable[Mapping[str, Any]], inspections: Mapping[int, dict[str, Any]]
+    rows: Iterable[Mapping[str, Any] | RowMapping], inspections: Mapping[int, dict[str, Any]]
 ) -> list[dict[str, Any]]:
     return [{**r, **inspections.get(r["id"], _never_inspected())} for r in rows]
 
@@ -270,7 +270,10 @@ def condition_map(
             tooltip=folium.GeoJsonTooltip(["name"], labels=False),
         ).add_to(m)
 
-    rows_legend = [LegendRow(line_swatch(t.colour), t.th, t.en) for t in CLASS_STYLES.values()]
+    rows_legend = []
+    for t in CLASS_STYLES.values():
+        assert t.colour is not None  # every condition class has its map colour
+        rows_legend.append(LegendRow(line_swatch(t.colour), t.th, t.en))
     rows_legend += [
         LegendRow(
             line_swatch("#555555", ROAD_WIDTH_PX[k]),

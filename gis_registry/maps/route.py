@@ -401,7 +401,7 @@ def route_map(
     _bridges_layer(
         m,
         conn,
-        [int(b.get("bridge_id", b.get("id"))) for b in normal.bridges],
+        [int(b["bridge_id"] if "bridge_id" in b else b["id"]) for b in normal.bridges],
         list(closed_bridges),
         "สะพานบนเส้นทาง · Bridges on the route",
     )

@@ -4,6 +4,7 @@ the siting analysis (``gis_registry.analysis.coverage`` and ``.siting``)."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import folium
 from sqlalchemy import Connection, text
@@ -132,7 +133,8 @@ def water_map(
             ),
             tooltip=folium.GeoJsonTooltip(["name"], labels=False),
         ).add_to(m)
-    covered, uncovered = [], []
+    covered: list[dict[str, Any]] = []
+    uncovered: list[dict[str, Any]] = []
     for row in villages.itertuples():
         feature = {
             "id": int(row.settlement_id),
@@ -217,8 +219,8 @@ def water_map(
             ),
         ).add_to(m)
     legend = [
-        LegendRow(point_swatch(t.colour), t.th, t.en)
-        for t in domain.WATER_SOURCE_KIND_TERMS.values()
+        LegendRow(point_swatch(source_colour(k)), t.th, t.en)
+        for k, t in domain.WATER_SOURCE_KIND_TERMS.items()
     ]
     legend += [
         LegendRow(point_swatch(COVERED, 8), "หมู่บ้านที่มีแหล่งน้ำ", "covered village"),

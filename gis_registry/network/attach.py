@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -87,9 +88,9 @@ class Places:
         """Rows of every place of ``kind`` ('lgo', 'village' or 'district'), in row order."""
         return np.flatnonzero(np.asarray(self.kind) == kind)
 
-    def to_dict(self, i: int) -> dict:
+    def to_dict(self, i: int) -> dict[str, Any]:
         """A place as JSON-ready values."""
-        out = {"kind": self.kind[i]}
+        out: dict[str, Any] = {"kind": self.kind[i]}
         if self.kind[i] == "village":
             out["id"] = int(self.ids[i])
         else:

@@ -167,6 +167,7 @@ class Hierarchy:
         if sp.core_aux is None:
             m = len(self.core_nodes)
             pred = sp.core_pred
+            assert pred is not None, "core_aux needs the core search"
             reached = np.flatnonzero(pred >= 0)
             parent = pred[reached]
             from_seed = parent == m
@@ -225,6 +226,7 @@ class Hierarchy:
         via = -1
         if exits:
             local = np.array([e[0] for e in exits], dtype=np.int64)
+            assert big.core_dist is not None  # ``big`` is the side with core distances
             total = big.core_dist[local] + np.array([e[1] for e in exits])
             k = int(np.argmin(total))
             if total[k] < best:
@@ -250,6 +252,7 @@ class Hierarchy:
         (in walk order: towards the entry), and the entry node."""
         m = len(self.core_nodes)
         pred, heads, tails = sp.core_pred, [], []
+        assert pred is not None, "a core walk needs the core search"
         while pred[v] != m:
             heads.append(v)
             v = int(pred[v])
@@ -294,21 +297,23 @@ class Hierarchy:
         if not sources or not targets:
             return cost, extra
         # Every target's backward upward space, concatenated (group j = target j).
-        nodes, dist, aux, group = [], [], [], []
+        node_parts, dist_parts, aux_parts, group_parts = [], [], [], []
         for j, t in enumerate(targets):
             b = self.space(t, forward=False)
-            nodes.append(np.fromiter(b.up.keys(), np.int64, len(b.up)))
-            dist.append(np.array([lab[0] for lab in b.up.values()]))
-            aux.append(np.array([lab[3] for lab in b.up.values()]))
-            group.append(np.full(len(b.up), j))
-        nodes, dist, aux = np.concatenate(nodes), np.concatenate(dist), np.concatenate(aux)
-        group = np.concatenate(group)
+            node_parts.append(np.fromiter(b.up.keys(), np.int64, len(b.up)))
+            dist_parts.append(np.array([lab[0] for lab in b.up.values()]))
+            aux_parts.append(np.array([lab[3] for lab in b.up.values()]))
+            group_parts.append(np.full(len(b.up), j))
+        nodes = np.concatenate(node_parts)
+        dist, aux = np.concatenate(dist_parts), np.concatenate(aux_parts)
+        group = np.concatenate(group_parts)
         local = self.core_index[nodes]
         in_core = local >= 0
         for i, s in enumerate(sources):
             f = self.space(s, forward=True, core=True)
             if f.core_dist is None:
                 self._search_core(f)
+            assert f.core_dist is not None
             up_nodes = np.fromiter(f.up.keys(), np.int64, len(f.up))
             up_dist = np.full(self.n, np.inf)
             up_aux = np.zeros(self.n)

@@ -89,7 +89,7 @@ class Restrictions:
         """
         from gis_registry.validation import parse_geometry
 
-        problems: list[tuple[None, str, str]] = []
+        problems: list[tuple[str | int | None, str, str]] = []
 
         def ids(name: str, values: Iterable[int | str] | None) -> tuple[int, ...]:
             out = []

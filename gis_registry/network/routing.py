@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -211,10 +212,10 @@ def _details(conn, net: Network, edges, road_ids, lengths, times) -> tuple[list,
     seg_time = np.add.reduceat(times, starts).tolist()
     ids = road_ids[starts].tolist()
     b = net.bridge_edge
-    on_path = np.flatnonzero(np.isin(b, edges) & (b >= 0))
+    on_route = np.flatnonzero(np.isin(b, edges) & (b >= 0))
     position = {int(e): i for i, e in enumerate(edges.tolist())}
-    on_path = sorted(on_path.tolist(), key=lambda i: position[int(b[i])])
-    bridge_ids = [int(net.bridges.ids[i]) for i in on_path]
+    in_order = sorted(on_route.tolist(), key=lambda i: position[int(b[i])])
+    bridge_ids = [int(net.bridges.ids[i]) for i in in_order]
     rows = conn.execute(_DETAILS, {"roads": sorted(set(ids)), "bridges": bridge_ids}).all()
     road = {r.id: r for r in rows if r.kind == "road"}
     bridge = {r.id: r for r in rows if r.kind == "bridge"}
@@ -247,7 +248,7 @@ def _details(conn, net: Network, edges, road_ids, lengths, times) -> tuple[list,
             }
         )
     crossed = []
-    for i, bid in zip(on_path, bridge_ids, strict=True):
+    for i, bid in zip(in_order, bridge_ids, strict=True):
         r = bridge[bid]
         limit = net.bridges.load_limit_t[i]
         crossed.append(
@@ -304,7 +305,7 @@ def _cell(x: float) -> float | None:
 def matrix(
     conn: Connection,
     *,
-    codes: list[str] | None = None,
+    codes: Sequence[str] | None = None,
     restrictions: Restrictions | None = None,
     network: Network | None = None,
     config: NetworkConfig | None = None,
