@@ -1,4 +1,4 @@
-"""Reads of single features, coalesced: the requests for features of one collection that
+"""Reads of single features, coalesced: the requests for features of one layer that
 arrive together share one statement (``WHERE key = ANY(...)``), as a data loader does.
 
 A feature by id is the cheapest read there is: the database answers it in tens of
@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from api.collections import Collection
-from api.crs import Crs
-from api.features_sql import features_query
 from api.pool import AsyncPool
+from gis_registry.catalog import Layer
+from gis_registry.queries.crs import Crs
+from gis_registry.queries.geojson import features_query
 
 MAX_BATCH = 500  # keys in one statement
-# Statements in flight per (collection, CRS); the rest of the requests wait for the next one.
+# Statements in flight per (layer, CRS); the rest of the requests wait for the next one.
 # One keeps the batches largest: under 16 concurrent clients, about 8 keys per statement with
 # one in flight, 4 with two, and the server serves a third more features per second with one
 # (bench/bench_api.py, feature by id). A statement by primary key takes well under a millisecond.
@@ -30,7 +30,7 @@ IN_FLIGHT = 1
 
 
 class _Group:
-    """Pending and in-flight reads of one (collection, CRS)."""
+    """Pending and in-flight reads of one (layer, CRS)."""
 
     __slots__ = ("pending", "in_flight", "scheduled")
 
@@ -41,12 +41,14 @@ class _Group:
 
 
 class FeatureReader:
+    """Coalesced reads of features by id, one group per (layer, CRS)."""
+
     def __init__(self, pool: AsyncPool) -> None:
         self.pool = pool
-        self._groups: dict[tuple[Collection, Crs], _Group] = {}
+        self._groups: dict[tuple[Layer, Crs], _Group] = {}
         self._tasks: set[asyncio.Task] = set()  # strong references while they run
 
-    async def get(self, c: Collection, crs: Crs, key: Any) -> tuple[bytes, str] | None:
+    async def get(self, c: Layer, crs: Crs, key: Any) -> tuple[bytes, str] | None:
         """(GeoJSON Feature, row version) of one feature, or None when there is none."""
         loop = asyncio.get_running_loop()
         group = self._groups.get((c, crs))
@@ -60,7 +62,7 @@ class FeatureReader:
             loop.call_soon(self._flush, c, crs, group)
         return await future
 
-    def _flush(self, c: Collection, crs: Crs, group: _Group) -> None:
+    def _flush(self, c: Layer, crs: Crs, group: _Group) -> None:
         group.scheduled = False
         if not group.pending or group.in_flight >= IN_FLIGHT:
             return  # a statement in flight takes the pending reads when it ends
@@ -72,7 +74,7 @@ class FeatureReader:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(
-        self, c: Collection, crs: Crs, group: _Group, batch: dict[Any, list[asyncio.Future]]
+        self, c: Layer, crs: Crs, group: _Group, batch: dict[Any, list[asyncio.Future]]
     ) -> None:
         try:
             async with self.pool.connection() as conn:

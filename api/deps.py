@@ -37,17 +37,23 @@ class ServiceState:
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
     def cached(self, key: str, ttl_s: float) -> Any:
+        """The value remembered under ``key`` if younger than ``ttl_s`` seconds, else None.
+
+        A small per-process cache for costly, slowly changing answers (layer statistics).
+        """
         hit = self.cache.get(key)
         if hit and time.monotonic() - hit[0] < ttl_s:
             return hit[1]
         return None
 
     def remember(self, key: str, value: Any) -> Any:
+        """Store ``value`` under ``key``, stamped now for :meth:`cached`, and return it."""
         self.cache[key] = (time.monotonic(), value)
         return value
 
 
 async def get_state(request: Request) -> ServiceState:
+    """The application's :class:`ServiceState`, as a dependency (``State``) for routes."""
     return request.app.state.service
 
 
@@ -105,10 +111,12 @@ async def reader(state: State, request: Request) -> Principal | None:
 
 
 async def editor(principal: Caller) -> Principal:
+    """The caller if an editor or admin; 401 without credentials, 403 for a lower role."""
     return require_role(principal, "editor")
 
 
 async def admin(principal: Caller) -> Principal:
+    """The caller if an admin; 401 without credentials, 403 for any other role."""
     return require_role(principal, "admin")
 
 

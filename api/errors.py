@@ -19,6 +19,7 @@ from gis_registry.errors import (
     ConstraintViolation,
     DatabaseUnavailable,
     GisRegistryError,
+    InvalidParameter,  # a library error; re-exported here for the routers that raise it
     NotFound,
     ValidationError,
 )
@@ -29,14 +30,6 @@ PROBLEM = "application/problem+json"
 
 class ApiError(GisRegistryError):
     """An HTTP-level refusal raised by the API itself (bad parameter, precondition...)."""
-
-
-class InvalidParameter(ApiError):
-    """A query or path parameter that cannot be used."""
-
-    def __init__(self, parameter: str, message: str):
-        self.parameter = parameter
-        super().__init__(f"parameter '{parameter}': {message}")
 
 
 class InvalidBody(ApiError):
@@ -101,6 +94,7 @@ _HTTP_CODES = {
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
+    """An RFC 7807 problem+json response."""
     body: dict[str, Any] = {
         "type": f"https://gis-registry.lampang.example/problems/{code}",
         "title": title,
@@ -135,14 +129,14 @@ def _classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
         if isinstance(exc, cls):
             extra: dict[str, Any] = {}
             detail = str(exc)
-            if isinstance(exc, ValidationError):
+            if isinstance(exc, InvalidParameter):
+                extra["parameter"] = exc.parameter
+            elif isinstance(exc, ValidationError):
                 extra["layer"] = exc.layer
                 extra["errors"] = [
                     {"record": rec, "field": field, "rule": message}
                     for rec, field, message in exc.problems
                 ]
-            if isinstance(exc, InvalidParameter):
-                extra["parameter"] = exc.parameter
             if isinstance(exc, psycopg.Error):
                 detail = (exc.diag.message_primary or title) if exc.diag else title
             return status, code, title, detail, extra
@@ -150,6 +144,7 @@ def _classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
 
 
 async def handle(request: Request, exc: Exception) -> Response:
+    """Any error as problem+json (errors of 500 and more are logged)."""
     status, code, title, detail, extra = _classify(exc)
     if status >= 500:
         log.error("%s %s -> %s", request.method, request.url.path, status, exc_info=exc)

@@ -19,12 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.collections import COLLECTIONS
 from api.compression import MINIMUM_SIZE, Compression
 from api.deps import ServiceState
 from api.formats import GEOJSON, F, prefers_html
 from api.links import base_of
 from api.routers.items import MAX_OFFSET, feature_answer, serve_items
+from gis_registry.catalog import CATALOG
 
 _STRINGS = {
     "bbox": 400,
@@ -41,18 +41,21 @@ _GEOJSON = GEOJSON.encode()
 
 
 class FastReads:
+    """ASGI entry answering the hot public reads before FastAPI (see the module)."""
+
     def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a recognised read, or hand the request to the application."""
         if scope["type"] == "http" and scope["method"] == "GET":
             parts = scope["path"].split("/")
             if (
                 4 <= len(parts) <= 5
                 and parts[1] == "collections"
                 and parts[3] == "items"
-                and parts[2] in COLLECTIONS
+                and parts[2] in CATALOG
                 and self.state.settings.public_read
             ):
                 headers = _headers(scope)

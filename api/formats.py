@@ -17,6 +17,8 @@ HTML = "text/html"
 
 
 class F(StrEnum):
+    """Values of the ``f`` query parameter, which overrides the ``Accept`` header."""
+
     json = "json"
     html = "html"
 
@@ -45,6 +47,10 @@ def dumps(body: Any) -> bytes:
 
 
 def json_response(body: Any, media_type: str = JSON, **kwargs: Any) -> Response:
+    """A response whose body is ``body`` as JSON (:func:`dumps`), of type ``media_type``.
+
+    ``kwargs`` (``status_code``, ``headers``...) go to :class:`~fastapi.responses.Response`.
+    """
     return Response(dumps(body), media_type=media_type, **kwargs)
 
 

@@ -22,6 +22,7 @@ def base_of(scope: Scope, host: str | None) -> str:
 
 
 def link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, Any]:
+    """An OGC API link object (``href``, ``rel``, ``type`` and, if given, ``title``)."""
     out = {"href": href, "rel": rel, "type": type_}
     if title:
         out["title"] = title

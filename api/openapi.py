@@ -14,6 +14,10 @@ from fastapi.openapi.utils import get_openapi
 
 
 def to_oas30(node: Any) -> Any:
+    """A copy of an OpenAPI 3.1 document (or any part of one) rewritten as OpenAPI 3.0.
+
+    Recurses through dicts and lists; the input is not modified.
+    """
     if isinstance(node, list):
         return [to_oas30(v) for v in node]
     if not isinstance(node, dict):
@@ -53,6 +57,8 @@ def to_oas30(node: Any) -> Any:
 
 
 def install(app: FastAPI) -> None:
+    """Make ``app`` serve its OpenAPI document as 3.0.3, built once, when first asked for."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(

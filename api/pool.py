@@ -19,6 +19,12 @@ from api.errors import ServiceUnavailable
 
 
 class AsyncPool:
+    """At most ``size`` autocommit connections, opened on demand and reused.
+
+    A request waits up to ``timeout_s`` for a free connection, then gets a 503
+    (:class:`~api.errors.ServiceUnavailable`); ``options`` are libpq session options.
+    """
+
     def __init__(self, conninfo: str, *, size: int, timeout_s: float, options: str = ""):
         self.conninfo = conninfo
         self.size = size
@@ -61,6 +67,10 @@ class AsyncPool:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        """A connection for the ``async with`` block, returned to the pool after it.
+
+        A connection left broken or inside a transaction is closed rather than reused.
+        """
         conn = await self._acquire()
         try:
             yield conn
@@ -71,10 +81,12 @@ class AsyncPool:
             self._release(conn)
 
     async def fetchone(self, query: str, params: Any = None) -> tuple | None:
+        """The first row of ``query`` run with ``params`` on a pooled connection, or None."""
         async with self.connection() as conn:
             cur = await conn.execute(query, params)
             return await cur.fetchone()
 
     async def close(self) -> None:
+        """Close the idle connections (at shutdown); connections in use are not waited for."""
         while self._idle:
             await self._idle.pop().close()

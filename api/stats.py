@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
-from api.collections import Collection
 from api.deps import ServiceState
+from gis_registry.catalog import Layer as Collection
 
 TTL_S = 60.0
 ESTIMATED_EXTENT_ABOVE = 200_000  # rows; below this an exact ST_Extent is cheap

@@ -7,11 +7,11 @@ from functools import lru_cache
 from psycopg import sql
 from sqlalchemy import Date, DateTime
 
-from api.collections import Collection
+from gis_registry.catalog import Layer
 
 
 @lru_cache(maxsize=64)
-def tile_sql(c: Collection) -> str:
+def tile_sql(c: Layer) -> str:
     """Parameters: z, x, y (the tile envelope, twice), max features. Returns one bytea.
 
     The tile envelope is transformed to the storage CRS (the indexed column is untouched);

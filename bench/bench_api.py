@@ -354,11 +354,11 @@ def main(argv: list[str]) -> dict:
     }
     # what PostgreSQL itself gives for the same SQL (the whole answer built in SQL), measured
     # right after the servers on each request, so that all three see the machine alike
-    from api import features_sql as q
     from api.app import read_session_options
-    from api.collections import COLLECTIONS
-    from api.crs import parse_crs
     from api.settings import ApiSettings
+    from gis_registry.catalog import CATALOG as COLLECTIONS
+    from gis_registry.queries import geojson as q
+    from gis_registry.queries.crs import parse_crs
 
     roads = COLLECTIONS["roads"]
     f = q.Filter()

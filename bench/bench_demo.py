@@ -57,9 +57,16 @@ def run(scale: float, seed: int) -> dict:
     load_s = time.perf_counter() - started
     engine.dispose()
 
-    result = {"scale": scale, "seed": seed, "plan_s": plan_s, "load_s": load_s,
-              "rows": sum(counts.values()), "roads": counts["roads"],
-              "copy_roads_s": seconds["roads"], "layers_s": seconds}
+    result = {
+        "scale": scale,
+        "seed": seed,
+        "plan_s": plan_s,
+        "load_s": load_s,
+        "rows": sum(counts.values()),
+        "roads": counts["roads"],
+        "copy_roads_s": seconds["roads"],
+        "layers_s": seconds,
+    }
     if shutil.which("ogr2ogr"):
         with tempfile.TemporaryDirectory() as tmp:
             gpkg = Path(tmp) / "roads.gpkg"
@@ -67,9 +74,26 @@ def run(scale: float, seed: int) -> dict:
             pyogrio.write_dataframe(plan["roads"], gpkg, layer="roads")
             result["gpkg_write_s"] = time.perf_counter() - started
             dsn, env = _ogr_dsn(url)
-            cmd = ["ogr2ogr", "-f", "PostgreSQL", dsn, str(gpkg), "roads", "-nln", "roads_ogr",
-                   "-overwrite", "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST",
-                   "-gt", "65536", "--config", "PG_USE_COPY", "YES"]
+            cmd = [
+                "ogr2ogr",
+                "-f",
+                "PostgreSQL",
+                dsn,
+                str(gpkg),
+                "roads",
+                "-nln",
+                "roads_ogr",
+                "-overwrite",
+                "-lco",
+                "GEOMETRY_NAME=geom",
+                "-lco",
+                "SPATIAL_INDEX=GIST",
+                "-gt",
+                "65536",
+                "--config",
+                "PG_USE_COPY",
+                "YES",
+            ]
             started = time.perf_counter()
             subprocess.run(cmd, check=True, env=env, capture_output=True)
             result["ogr2ogr_roads_s"] = time.perf_counter() - started
@@ -83,17 +107,22 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=52)
     args = parser.parse_args(argv)
     results = [run(scale, args.seed) for scale in args.scale]
-    print(f"{'scale':>6} {'roads':>10} {'rows':>10} {'plan s':>8} {'COPY s':>8} "
-          f"{'roads COPY s':>13} {'ogr2ogr s':>10} {'ratio':>6}")
+    print(
+        f"{'scale':>6} {'roads':>10} {'rows':>10} {'plan s':>8} {'COPY s':>8} "
+        f"{'roads COPY s':>13} {'ogr2ogr s':>10} {'ratio':>6}"
+    )
     for r in results:
         ogr = f"{r['ogr2ogr_roads_s']:.1f}" if "ogr2ogr_roads_s" in r else "-"
         ratio = f"{r['ratio_ogr2ogr_over_copy']:.2f}" if "ogr2ogr_roads_s" in r else "-"
-        print(f"{r['scale']:>6g} {r['roads']:>10,} {r['rows']:>10,} {r['plan_s']:>8.1f} "
-              f"{r['load_s']:>8.1f} {r['copy_roads_s']:>13.1f} {ogr:>10} {ratio:>6}")
+        print(
+            f"{r['scale']:>6g} {r['roads']:>10,} {r['rows']:>10,} {r['plan_s']:>8.1f} "
+            f"{r['load_s']:>8.1f} {r['copy_roads_s']:>13.1f} {ogr:>10} {ratio:>6}"
+        )
     for r in results:
         slow = sorted(r["layers_s"].items(), key=lambda kv: -kv[1])[:5]
-        print(f"scale {r['scale']:g} COPY by layer: "
-              + ", ".join(f"{k} {v:.1f} s" for k, v in slow))
+        print(
+            f"scale {r['scale']:g} COPY by layer: " + ", ".join(f"{k} {v:.1f} s" for k, v in slow)
+        )
     return {"runs": results}
 
 

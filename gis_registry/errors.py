@@ -34,3 +34,20 @@ class ValidationError(GisRegistryError):
 
 class ConstraintViolation(ValidationError):
     """The database refused a write; the message names the layer, record and rule."""
+
+
+class InvalidParameter(ValidationError):
+    """A query argument (a filter, a box, a CRS, a layer's field...) that cannot be used.
+
+    ``parameter`` names the argument; the message says what is wrong and, where there is a
+    list, the valid choices. ``code`` is the OGC API exception code the web service answers.
+    """
+
+    code = "InvalidParameterValue"
+
+    def __init__(self, parameter: str, message: str, *, layer: str | None = None):
+        self.parameter = parameter
+        self.layer = layer or ""
+        self.problems = [(None, parameter, message)]
+        # not ValidationError's "layer record ..." wording: this is about a request, not a record
+        GisRegistryError.__init__(self, f"parameter '{parameter}': {message}")

@@ -260,6 +260,75 @@ class Registry:
             lambda conn: reports.maintenance_history(conn, by=by, fiscal_years=fiscal_years)
         )
 
+    def items(
+        self,
+        layer: str,
+        *,
+        filter: str | Mapping[str, Any] | None = None,
+        filter_lang: str = "cql2-text",
+        bbox: Sequence[float] | None = None,
+        crs: str | int | None = None,
+        at: str | Any | None = None,
+        limit: int | None = None,
+        properties: Sequence[str] | None = None,
+    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        """Features of a layer selected as the web service's ``/collections/{layer}/items``
+        selects them (the same catalogue, filters, CQL2 and past-state statement).
+
+        Parameters
+        ----------
+        layer : a layer of :data:`gis_registry.catalog.CATALOG`, e.g. ``"roads"``
+        filter : a CQL2 filter: text (``"surface = 'laterite' AND width_m > 6"``,
+            ``"S_INTERSECTS(geom, POINT(99.5 18.3))"``) or, with ``filter_lang="cql2-json"``,
+            CQL2 JSON (text or a dict); geometries in it are CRS84 (longitude, latitude)
+        filter_lang : ``"cql2-text"`` or ``"cql2-json"``
+        bbox : (minx, miny, maxx, maxy) in CRS84; features whose primary geometry intersects it
+        crs : CRS of the answer: ``"EPSG:32647"``, ``32647``, an OGC URI...; default CRS84 (the
+            frame is then EPSG:4326, longitude first as geopandas expects)
+        at : read the layer as it was at this moment (an RFC 3339 text, a datetime or a date;
+            no time zone means UTC); takes no ``filter`` or ``bbox``
+        limit : at most this many features, in key order (default: all)
+        properties : the fields to return (with the key and the geometries); default all
+
+        Returns
+        -------
+        GeoDataFrame
+            one row per feature, the primary geometry active (a DataFrame for layers without
+            geometry).
+
+        Raises
+        ------
+        NotFound
+            for an unknown layer, naming the layers.
+        InvalidParameter
+            (a :class:`~gis_registry.errors.ValidationError`) naming the argument and the valid
+            choices: an unknown field in ``filter`` or ``properties``, a swapped or out-of-range
+            ``bbox``, an unsupported ``crs`` or ``filter_lang``, a filter that cannot be read.
+
+        Examples
+        --------
+        >>> reg.items("roads", filter="surface = 'laterite'", crs="EPSG:32647")
+        >>> reg.items("roads", at="2025-01-01T00:00:00Z")
+        """
+        records_sql = None
+        if at is not None:
+            from gis_registry.history import layer_as_of_sql
+
+            records_sql = layer_as_of_sql(layer)
+        with self.engine.connect() as conn:
+            return features.read_items(
+                conn,
+                layer,
+                filter=filter,
+                filter_lang=filter_lang,
+                bbox=bbox,
+                crs=crs,
+                at=at,
+                limit=limit,
+                properties=properties,
+                records_sql=records_sql,
+            )
+
     # -- writes ---------------------------------------------------------------------------
     def add(self, layer: str, records: Iterable[Mapping[str, Any]] | gpd.GeoDataFrame) -> list[int]:
         """Validate and insert records (dicts, or a GeoDataFrame); all or nothing."""

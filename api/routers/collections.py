@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from api.collections import COLLECTION_IDS, COLLECTIONS, Collection, get_collection
-from api.crs import CRS84, CRS_LIST
 from api.deps import Reader, ServiceState, State
 from api.formats import GEOJSON, HTML, JSON, F, html_page, json_response, wants_html
 from api.links import base, link
 from api.stats import layer_stats
+from gis_registry.catalog import CATALOG, LAYER_IDS, Layer, get_layer
+from gis_registry.queries.crs import CRS84, CRS_LIST
 
 router = APIRouter(tags=["Collections"])
 
@@ -20,12 +20,13 @@ CollectionId = Annotated[
     str,
     Path(
         description="a layer of the registry",
-        json_schema_extra={"enum": list(COLLECTION_IDS)},
+        json_schema_extra={"enum": list(LAYER_IDS)},
     ),
 ]
 
 
-async def describe(request: Request, state: ServiceState, c: Collection) -> dict[str, Any]:
+async def describe(request: Request, state: ServiceState, c: Layer) -> dict[str, Any]:
+    """The collection document of a layer (links, CRSs, extent)."""
     root = f"{base(request)}/collections/{c.id}"
     stats = await layer_stats(state, c)
     doc: dict[str, Any] = {
@@ -73,13 +74,14 @@ async def describe(request: Request, state: ServiceState, c: Collection) -> dict
 
 @router.get("/collections", summary="The collections", operation_id="getCollections")
 async def collections(request: Request, state: State, _: Reader, f: F | None = None) -> Response:
+    """Every layer of the registry with its metadata and links, as JSON or (`f=html`) HTML."""
     root = base(request)
     doc = {
         "links": [
             link(f"{root}/collections", "self", JSON, "this document"),
             link(f"{root}/collections?f=html", "alternate", HTML, "this document as HTML"),
         ],
-        "collections": [await describe(request, state, c) for c in COLLECTIONS.values()],
+        "collections": [await describe(request, state, c) for c in CATALOG.values()],
     }
     if wants_html(request, f):
         return html_page("Collections", doc)
@@ -92,7 +94,9 @@ async def collections(request: Request, state: State, _: Reader, f: F | None = N
 async def collection(
     request: Request, state: State, _: Reader, collectionId: CollectionId, f: F | None = None
 ) -> Response:
-    c = get_collection(collectionId)
+    """One layer's metadata: title (English and Thai), description, spatial and temporal extent,
+    supported CRSs, and links to its features, queryables and (if tiled) vector tiles."""
+    c = get_layer(collectionId)
     doc = await describe(request, state, c)
     if wants_html(request, f):
         return html_page(f"{c.title} ({c.title_th})", doc)
@@ -107,7 +111,9 @@ async def collection(
 async def queryables(
     request: Request, _: Reader, collectionId: CollectionId, f: F | None = None
 ) -> Response:
-    c = get_collection(collectionId)
+    """A JSON Schema of the properties usable in `filter` (CQL2) and as query parameters on
+    `/collections/{collectionId}/items`, with the layer's geometry."""
+    c = get_layer(collectionId)
     props = c.queryables()
     if c.geometry:
         props[c.geometry] = {"title": c.geometry, "x-ogc-role": "primary-geometry"} | {

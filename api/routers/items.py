@@ -13,10 +13,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api import features_sql as q
-from api.collections import Collection, get_collection
-from api.cql2 import cql2_filter
-from api.crs import Crs, parse_crs
 from api.deps import Reader, ServiceState, State
 from api.errors import InvalidParameter, NotFound
 from api.formats import GEOJSON, HTML, JSON, F, html_page, json_response, wants_html
@@ -24,7 +20,12 @@ from api.links import base, link
 from api.routers.collections import CollectionId
 from api.settings import ApiSettings
 from api.stats import layer_stats
-from gis_registry.history import require_feature_history
+from gis_registry.catalog import Layer, get_layer
+from gis_registry.history import layer_as_of_sql, require_feature_history
+from gis_registry.queries import filters as q
+from gis_registry.queries import geojson
+from gis_registry.queries.cql2 import LANGUAGES, cql2_filter
+from gis_registry.queries.crs import DEFAULT, Crs, parse_crs
 
 FeatureId = Annotated[str, Path(description="the feature's id", max_length=200)]
 MAX_OFFSET = 10_000_000
@@ -44,6 +45,7 @@ QUERY_PARAMETERS = {
 
 
 def parse_bbox(value: str) -> tuple[float, ...]:
+    """The numbers of a ``bbox`` query parameter."""
     try:
         numbers = tuple(float(v) for v in value.split(","))
     except ValueError:
@@ -53,7 +55,7 @@ def parse_bbox(value: str) -> tuple[float, ...]:
     return numbers
 
 
-def property_filters(request: Request, c: Collection, f: q.Filter) -> None:
+def property_filters(request: Request, c: Layer, f: q.Filter) -> None:
     """Every other query parameter must name a property: ``?surface=laterite&owner_agency=DRR``;
     a repeated parameter means 'any of'."""
     params = request.query_params
@@ -70,7 +72,7 @@ def property_filters(request: Request, c: Collection, f: q.Filter) -> None:
         q.property_filter(f, c, name, values)
 
 
-async def count_cap(state: ServiceState, c: Collection, filtered: bool) -> int | None:
+async def count_cap(state: ServiceState, c: Layer, filtered: bool) -> int | None:
     """How far to count numberMatched: filtered pages are counted up to ``count_limit``;
     a whole layer only when it is known to be small (never a full count of a big table)."""
     cap = state.settings.count_limit
@@ -83,8 +85,9 @@ async def count_cap(state: ServiceState, c: Collection, filtered: bool) -> int |
 
 
 def page_links(
-    request: Request, c: Collection, *, limit: int, offset: int, returned: int, matched: int | None
+    request: Request, c: Layer, *, limit: int, offset: int, returned: int, matched: int | None
 ) -> list[dict[str, Any]]:
+    """self, alternate, collection, next and prev links of a page."""
     url = request.url
     links = [
         link(str(url.remove_query_params("f")), "self", GEOJSON, "this page"),
@@ -116,6 +119,7 @@ def page_links(
 def feature_collection(
     features: bytes, *, returned: int, matched: int | None, links: list[dict[str, Any]]
 ) -> bytes:
+    """A FeatureCollection around the database's features (bytes spliced, not re-encoded)."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     parts = [
         b'{"type":"FeatureCollection","features":[',
@@ -129,7 +133,16 @@ def feature_collection(
     return b"".join(parts)
 
 
+def check_filter_lang(value: str | None) -> None:
+    """Refuse a ``filter-lang`` other than the CQL2 encodings."""
+    if value not in (None, *LANGUAGES):
+        raise InvalidParameter(
+            "filter-lang", f"'{value}' is not supported (supported: {', '.join(LANGUAGES)})"
+        )
+
+
 def parse_instant(value: str, parameter: str) -> dt.datetime:
+    """One RFC 3339 instant (no interval)."""
     start, end = q.parse_datetime(value)
     if start is None or start != end:
         raise InvalidParameter(parameter, "expected one RFC 3339 date-time")
@@ -154,7 +167,7 @@ async def serve_items(
     f: F | None = None,
 ) -> Response:
     """A page of features (the route and the fast path both answer with this)."""
-    c = get_collection(collection_id)
+    c = get_layer(collection_id)
     out_crs = parse_crs(crs)
     flt = q.Filter()
     if bbox is not None:
@@ -165,31 +178,36 @@ async def serve_items(
         q.datetime_filter(flt, c, datetime)
     property_filters(request, c, flt)
     if filter is not None:
-        if filter_lang not in (None, "cql2-text"):
-            raise InvalidParameter("filter-lang", "only cql2-text is supported")
-        if parse_crs(filter_crs, "filter-crs") != parse_crs(None):
+        check_filter_lang(filter_lang)
+        if parse_crs(filter_crs, "filter-crs") != DEFAULT:
             raise InvalidParameter("filter-crs", "filters are read in CRS84")
-        where, params = cql2_filter(c, filter)
-        flt.add(where, *params)
+        where, where_params = cql2_filter(c, filter, filter_lang or "cql2-text")
+        flt.add(where, *where_params)
     elif filter_lang is not None or filter_crs is not None:
         parse_crs(filter_crs, "filter-crs")
-        if filter_lang not in (None, "cql2-text"):
-            raise InvalidParameter("filter-lang", "only cql2-text is supported")
+        check_filter_lang(filter_lang)
     cap = None
+    params: Any  # named (a past state) or positional (a page)
     if at is not None:
         moment = parse_instant(at, "at")
-        if out_crs != parse_crs(None):
+        if out_crs != DEFAULT:
             raise InvalidParameter("at", "a past state is served in CRS84 only")
-        text, params = q.as_of_query(c, moment, flt, limit=limit, offset=offset)
+        text, params = geojson.as_of_query(
+            c, moment, flt, limit=limit, offset=offset, records_sql=layer_as_of_sql(c.id)
+        )
     else:
         cap = await count_cap(state, c, bool(flt))
-        text, params = q.page_query(c, flt, limit=limit, offset=offset, crs=out_crs, count_cap=cap)
+        text, params = geojson.page_query(
+            c, flt, limit=limit, offset=offset, crs=out_crs, count_cap=cap
+        )
     async with state.pool.connection() as conn:
         # Planned for its values, never prepared: a page's best plan depends on them (a small
         # bbox wants the spatial index, the whole province the key order), which a generic
         # plan, chosen after a few executions of a prepared statement, cannot know.
         cur = await conn.execute(text, params, binary=True, prepare=False)
-        matched, returned, features = await cur.fetchone()
+        row = await cur.fetchone()
+    assert row is not None  # an aggregate over the page: always exactly one row
+    matched, returned, features = row
     if matched is not None and (cap is None or matched > cap):
         matched = None  # more than the cap: unknown, rather than a full count
     links = page_links(request, c, limit=limit, offset=offset, returned=returned, matched=matched)
@@ -203,7 +221,7 @@ async def feature_answer(
     state: ServiceState, base_url: str, collection_id: str, feature_id: str, crs: str | None
 ) -> tuple[bytes, dict[str, str]]:
     """One feature with its links (GeoJSON bytes) and its headers (ETag, Content-Crs)."""
-    c = get_collection(collection_id)
+    c = get_layer(collection_id)
     out_crs: Crs = parse_crs(crs)
     key = c.parse_key(feature_id)
     row = await state.features.get(c, out_crs, key)
@@ -233,11 +251,12 @@ async def serve_item(
     """One feature with its ETag."""
     body, headers = await feature_answer(state, base(request), collection_id, feature_id, crs)
     if wants_html(request, f):
-        return html_page(f"{get_collection(collection_id).title} {feature_id}", orjson.loads(body))
+        return html_page(f"{get_layer(collection_id).title} {feature_id}", orjson.loads(body))
     return Response(body, media_type=GEOJSON, headers=headers)
 
 
 def make_router(settings: ApiSettings) -> APIRouter:
+    """The feature routes, with ``limit`` bounds from ``settings``."""
     router = APIRouter(tags=["Features"])
 
     @router.get(
@@ -274,10 +293,11 @@ def make_router(settings: ApiSettings) -> APIRouter:
         ] = None,
         filter: Annotated[
             str | None,
-            Query(description="a CQL2-text filter (Basic CQL2)", max_length=4000),
+            Query(description="a CQL2 filter (Basic CQL2, spatial functions)", max_length=4000),
         ] = None,
         filter_lang: Annotated[
-            str | None, Query(alias="filter-lang", description="cql2-text", max_length=50)
+            str | None,
+            Query(alias="filter-lang", description="cql2-text or cql2-json", max_length=50),
         ] = None,
         filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None,
         f: F | None = None,
@@ -330,7 +350,7 @@ def make_router(settings: ApiSettings) -> APIRouter:
         featureId: FeatureId,
         f: F | None = None,
     ) -> Response:
-        c = get_collection(collectionId)
+        c = get_layer(collectionId)
         key = c.parse_key(featureId)
 
         def read() -> list[dict[str, Any]]:
@@ -367,4 +387,5 @@ def make_router(settings: ApiSettings) -> APIRouter:
 
 
 def etag(version: str) -> str:
+    """The ETag of a row version."""
     return f'"v{version}"'

@@ -22,6 +22,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
@@ -33,6 +34,8 @@ CONFORMANCE = [
 
 @router.get("/", summary="Landing page", operation_id="getLandingPage")
 async def landing(request: Request, state: State, _: Reader, f: F | None = None) -> Response:
+    """The service's title and description, with links to the API definition, the conformance
+    classes and the collections. `f=json` or `f=html` overrides the `Accept` header."""
     root = base(request)
     doc = {
         "title": state.settings.title,
@@ -58,6 +61,7 @@ async def landing(request: Request, state: State, _: Reader, f: F | None = None)
 
 @router.get("/conformance", summary="Conformance classes", operation_id="getConformance")
 async def conformance(request: Request, _: Reader, f: F | None = None) -> Response:
+    """The OGC API conformance classes this service implements (Features Parts 1-4, CQL2)."""
     doc = {"conformsTo": CONFORMANCE}
     if wants_html(request, f):
         return html_page("Conformance", doc)

@@ -27,6 +27,7 @@ MapKind = Literal["zoning", "condition", "water", "route", "critical", "hazard"]
     "/maps", summary="The maps (HTML index)", operation_id="getMaps", response_class=HTMLResponse
 )
 async def maps_index(request: Request, _: Reader) -> HTMLResponse:
+    """An HTML page linking every map, with the query a route map needs (`from`, `to`)."""
     from gis_registry.maps.catalog import MAPS
 
     root = base(request)
@@ -52,6 +53,8 @@ async def maps_index(request: Request, _: Reader) -> HTMLResponse:
     operation_id="getMapAsset",
 )
 async def map_asset(path: str) -> Response:
+    """A script, stylesheet, image or font of the map pages, served from local copies so maps
+    work with no internet access. Public, cacheable for a day; unknown paths are 404."""
     from gis_registry.maps.offline import read_asset
 
     data, media_type = await run_in_threadpool(read_asset, path)
@@ -64,6 +67,8 @@ async def map_asset(path: str) -> Response:
     operation_id="getConditionMapRoad",
 )
 async def condition_road(state: State, _: Reader, road_id: int) -> Response:
+    """The popup rows (label, HTML value) of one road, which the condition map fetches when a
+    road drawn from vector tiles is clicked; 404 for an unknown `road_id`."""
     from gis_registry.maps.condition import road_details
 
     def details() -> list[tuple[str, str]]:
@@ -140,6 +145,9 @@ async def map_page(
         Query(description="url: libraries from /maps/assets (default); inline: one file"),
     ] = "url",
 ) -> HTMLResponse:
+    """The map `kind` as a complete HTML page; each parameter applies to the map(s) its
+    description names, and a `route` map needs `from` and `to`. With `assets=inline` the page is
+    one self-contained file."""
     root = request.scope.get("root_path", "")
     # the roads, the big layer, come from this API's vector tiles unless the page must stand
     # alone (inline) or the caller asks for embedded GeoJSON

@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from api.collections import COLLECTIONS, get_collection
 from api.deps import Reader, State
 from api.errors import InvalidParameter
 from api.formats import json_response
 from api.links import base
 from api.stats import layer_stats
 from api.tiles_sql import tile_sql
+from gis_registry.catalog import CATALOG, Layer, get_layer
 from gis_registry.errors import NotFound
 
 router = APIRouter(tags=["Tiles"])
@@ -23,13 +23,14 @@ TiledId = Annotated[
     str,
     Path(
         description="a layer served as vector tiles",
-        json_schema_extra={"enum": [c.id for c in COLLECTIONS.values() if c.tiled]},
+        json_schema_extra={"enum": [c.id for c in CATALOG.values() if c.tiled]},
     ),
 ]
 
 
-def tiled(collection_id: str):
-    c = get_collection(collection_id)
+def tiled(collection_id: str) -> Layer:
+    """A layer served as vector tiles, else NotFound."""
+    c = get_layer(collection_id)
     if not c.tiled:
         raise NotFound(f"collection '{c.id}' is not served as vector tiles")
     return c
@@ -41,6 +42,8 @@ def tiled(collection_id: str):
     operation_id="getTileJSON",
 )
 async def tilejson(request: Request, state: State, _: Reader, collectionId: TiledId) -> Response:
+    """A TileJSON 3.0 document for the layer's vector tiles: tile URL template, zoom range,
+    bounds, centre and the fields each feature carries (for MapLibre, QGIS and similar)."""
     c = tiled(collectionId)
     stats = await layer_stats(state, c)
     doc = {
@@ -84,6 +87,8 @@ async def tile(
     x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
 ) -> Response:
+    """One Mapbox Vector Tile of the layer (EPSG:3857, XYZ numbering), with at most a
+    configured number of features; an empty body where the tile has none."""
     c = tiled(collectionId)
     if x >= 2**z or y >= 2**z:
         raise InvalidParameter("x" if x >= 2**z else "y", f"must be below {2**z} at zoom {z}")

@@ -16,8 +16,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import Connection, select
 
-from api import features_sql as q
-from api.collections import Collection, get_collection
 from api.deps import Editor, ServiceState, State
 from api.errors import InvalidBody, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from api.formats import GEOJSON
@@ -26,8 +24,11 @@ from api.routers.collections import CollectionId
 from api.routers.items import FeatureId, etag
 from api.settings import ApiSettings
 from gis_registry.auth import Principal, check_write
+from gis_registry.catalog import Layer as Collection
+from gis_registry.catalog import get_layer as get_collection
 from gis_registry.errors import NotFound, ValidationError
 from gis_registry.history import set_actor
+from gis_registry.queries import geojson as q
 from gis_registry.queries.features import delete_feature, insert_features, update_feature
 from gis_registry.validation import parse_geometry, writable_columns
 
@@ -174,6 +175,7 @@ def records_from_post(c: Collection, body: Any) -> list[dict[str, Any]]:
 
 
 def read_back(conn: Connection, c: Collection, key: Any) -> tuple[bytes, str]:
+    """The feature as just written (GeoJSON bytes) and its version, for the response and ETag."""
     text, params = q.feature_query(c, key)
     row = conn.exec_driver_sql(text, tuple(params)).first()
     if row is None:  # pragma: no cover - just written
@@ -198,6 +200,7 @@ def current_row(conn: Connection, c: Collection, key: Any, if_match: str | None)
 
 
 def require_if_match(if_match: str | None) -> None:
+    """Refuse (428) a change sent without ``If-Match``: edits must name the version they read."""
     if not if_match:
         raise PreconditionRequired(
             "send If-Match with the ETag of the feature as you read it (no lost updates)"
@@ -217,6 +220,7 @@ def _written(
 
 
 def make_router(settings: ApiSettings) -> APIRouter:
+    """The editing routes (create, replace, update, delete features), for editors and admins."""
     router = APIRouter(tags=["Editing"])
 
     @router.post(

@@ -13,6 +13,11 @@ from gis_registry.demo.model import DemoPlan, DemoReport, WeakLink
 from gis_registry.demo.plan import plan_demo
 
 __all__ = [
-    "DemoPlan", "DemoReport", "WeakLink", "load_demo", "load_plan", "plan_demo",
+    "DemoPlan",
+    "DemoReport",
+    "WeakLink",
+    "load_demo",
+    "load_plan",
+    "plan_demo",
     "registry_is_empty",
 ]

@@ -21,12 +21,24 @@ LOCAL_TYPES = (
     ("truss", "steel", (10, 15), (1975, 2005), 0.07),
     ("girder", "reinforced_concrete", (15, 18), (1995, 2023), 0.05),
 )
-SPAN_M = {"slab": 10.0, "girder": 25.0, "truss": 40.0, "arch": 30.0, "suspension": 80.0,
-          "box_culvert": 6.0, "pipe_culvert": 4.0}
+SPAN_M = {
+    "slab": 10.0,
+    "girder": 25.0,
+    "truss": 40.0,
+    "arch": 30.0,
+    "suspension": 80.0,
+    "box_culvert": 6.0,
+    "pipe_culvert": 4.0,
+}
 
 
-def bridge_frame(net: RoadNetwork, hydro: Hydrography, zones: list[WeakLinkZone],
-                 villages: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def bridge_frame(
+    net: RoadNetwork,
+    hydro: Hydrography,
+    zones: list[WeakLinkZone],
+    villages: pd.DataFrame,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     """One row per bridge segment (road id, river id and geometry added by the caller).
 
     Returns
@@ -49,10 +61,14 @@ def bridge_frame(net: RoadNetwork, hydro: Hydrography, zones: list[WeakLinkZone]
     year[hw] = rng.integers(1965, 2016, hw.sum())
     main = (cls == DRR_ROAD) | (cls == PAO_ROAD)
     structure[main] = np.where(rng.random(main.sum()) < 0.5, "girder", "slab")
-    material[main] = np.where(rng.random(main.sum()) < 0.3, "prestressed_concrete",
-                              "reinforced_concrete")
-    load[main] = np.where(cls[main] == DRR_ROAD, rng.choice([21.0, 25.0], main.sum()),
-                          rng.choice([12.0, 15.0, 18.0], main.sum()))
+    material[main] = np.where(
+        rng.random(main.sum()) < 0.3, "prestressed_concrete", "reinforced_concrete"
+    )
+    load[main] = np.where(
+        cls[main] == DRR_ROAD,
+        rng.choice([21.0, 25.0], main.sum()),
+        rng.choice([12.0, 15.0, 18.0], main.sum()),
+    )
     year[main] = rng.integers(1975, 2021, main.sum())
     local = ~hw & ~main
     p = np.array([t[4] for t in LOCAL_TYPES])
@@ -78,10 +94,10 @@ def bridge_frame(net: RoadNetwork, hydro: Hydrography, zones: list[WeakLinkZone]
     river = b["river"].to_numpy()
     v_th = villages["name_th"].to_numpy()[near]
     v_en = villages["name_en"].to_numpy()[near]
-    b["name_th"] = ["สะพานข้าม" + hydro.names_th[r] + " " + v for r, v in zip(river, v_th,
-                                                                            strict=True)]
-    b["name_en"] = [f"{hydro.names_en[r]} bridge at {v}" for r, v in zip(river, v_en,
-                                                                        strict=True)]
+    b["name_th"] = [
+        "สะพานข้าม" + hydro.names_th[r] + " " + v for r, v in zip(river, v_th, strict=True)
+    ]
+    b["name_en"] = [f"{hydro.names_en[r]} bridge at {v}" for r, v in zip(river, v_en, strict=True)]
     b["structure_type"], b["material"] = structure, material
     b["length_m"], b["spans"], b["load_limit_t"], b["year_built"] = length, spans, load, year
     return b

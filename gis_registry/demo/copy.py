@@ -27,8 +27,7 @@ def _csv_ready(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
         else:
             values = col.to_numpy()
         if len(values) and isinstance(values[0], shapely.Geometry):
-            out[name] = shapely.to_wkb(shapely.set_srid(values, WGS84), hex=True,
-                                       include_srid=True)
+            out[name] = shapely.to_wkb(shapely.set_srid(values, WGS84), hex=True, include_srid=True)
         else:
             out[name] = col.to_numpy() if not isinstance(col.dtype, pd.Int64Dtype) else col
     return out
@@ -53,11 +52,11 @@ def copy_frame(cur: psycopg.Cursor, table: Table, frame: pd.DataFrame) -> int:
     """
     ready = _csv_ready(frame, table)
     stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, ready.columns)))
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, ready.columns))
+    )
     with cur.copy(stmt) as copy:
         for start in range(0, len(ready), CHUNK_ROWS):
             buf = io.StringIO()
-            ready.iloc[start:start + CHUNK_ROWS].to_csv(buf, header=False, index=False,
-                                                         na_rep="")
+            ready.iloc[start : start + CHUNK_ROWS].to_csv(buf, header=False, index=False, na_rep="")
             copy.write(buf.getvalue().encode("utf-8"))
     return len(ready)

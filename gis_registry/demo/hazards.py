@@ -32,14 +32,21 @@ LANDSLIDE_SPOTS = (
 )
 
 
-def hazard_frame(territory: Territory, hydro: Hydrography,
-                 rng: np.random.Generator) -> pd.DataFrame:
+def hazard_frame(
+    territory: Territory, hydro: Hydrography, rng: np.random.Generator
+) -> pd.DataFrame:
     """Flood and landslide polygons (UTM geometry in ``geom``)."""
     rows = []
     province = territory.outline
-    floodplain = shapely.union_all([
-        g for code, g in zip(territory.districts["code"], territory.districts["geom"],
-                             strict=True) if code in ("5201", "5203")])
+    floodplain = shapely.union_all(
+        [
+            g
+            for code, g in zip(
+                territory.districts["code"], territory.districts["geom"], strict=True
+            )
+            if code in ("5201", "5203")
+        ]
+    )
     for r, key in enumerate(hydro.keys):
         line = hydro.geometry(r)
         main = key == "wang"
@@ -50,21 +57,37 @@ def hazard_frame(territory: Territory, hydro: Hydrography,
         bands = {"high": high, "medium": line.buffer(widths[1]), "low": line.buffer(widths[2])}
         inner = shapely.Polygon()
         for sev in ("high", "medium", "low"):
-            band = as_multipolygon(shapely.intersection(
-                shapely.difference(bands[sev], inner, grid_size=GRID), province, grid_size=GRID))
+            band = as_multipolygon(
+                shapely.intersection(
+                    shapely.difference(bands[sev], inner, grid_size=GRID), province, grid_size=GRID
+                )
+            )
             inner = shapely.union(inner, band, grid_size=GRID)
-            rows.append({
-                "name_th": f"พื้นที่เสี่ยงน้ำท่วม{hydro.names_th[r]} (ระดับ{SEVERITY_TERMS[sev].th})",
-                "name_en": f"{hydro.names_en[r]} flood-prone area ({sev})",
-                "hazard_type": "flood", "severity": sev, "source": FLOOD_SOURCE,
-                "geom": band})
+            rows.append(
+                {
+                    "name_th": f"พื้นที่เสี่ยงน้ำท่วม{hydro.names_th[r]} (ระดับ{SEVERITY_TERMS[sev].th})",
+                    "name_en": f"{hydro.names_en[r]} flood-prone area ({sev})",
+                    "hazard_type": "flood",
+                    "severity": sev,
+                    "source": FLOOD_SOURCE,
+                    "geom": band,
+                }
+            )
     for th, en, centre, radius, sev in LANDSLIDE_SPOTS:
         c = latlon_points_to_utm([centre])[0]
         lobes = c + rng.normal(0, radius * 300.0, (5, 2))
-        blob = shapely.union_all(shapely.buffer(shapely.points(lobes),
-                                                radius * 1000.0 * rng.uniform(0.35, 0.6, 5)))
+        blob = shapely.union_all(
+            shapely.buffer(shapely.points(lobes), radius * 1000.0 * rng.uniform(0.35, 0.6, 5))
+        )
         blob = shapely.intersection(blob, province, grid_size=GRID)
-        rows.append({"name_th": f"พื้นที่เสี่ยงดินถล่ม {th}", "name_en": f"Landslide risk: {en}",
-                     "hazard_type": "landslide", "severity": sev, "source": LANDSLIDE_SOURCE,
-                     "geom": as_multipolygon(blob)})
+        rows.append(
+            {
+                "name_th": f"พื้นที่เสี่ยงดินถล่ม {th}",
+                "name_en": f"Landslide risk: {en}",
+                "hazard_type": "landslide",
+                "severity": sev,
+                "source": LANDSLIDE_SOURCE,
+                "geom": as_multipolygon(blob),
+            }
+        )
     return pd.DataFrame(rows)

@@ -40,8 +40,12 @@ def build_highways(facts: Facts, outline: shapely.Polygon, hydro: Hydrography) -
     inner = outline.buffer(-300.0)
     out = []
     for hw in spec["highways"]:
-        pts = np.array([junctions[w] if isinstance(w, str) else latlon_points_to_utm([w])[0]
-                        for w in hw["waypoints"]])
+        pts = np.array(
+            [
+                junctions[w] if isinstance(w, str) else latlon_points_to_utm([w])[0]
+                for w in hw["waypoints"]
+            ]
+        )
         pts = densify(pts, VERTEX_STEP)
         inside = shapely.contains_xy(inner, pts[:, 0], pts[:, 1])
         # keep the longest run of consecutive inside points (the highway within the province)
@@ -49,6 +53,15 @@ def build_highways(facts: Facts, outline: shapely.Polygon, hydro: Hydrography) -
         best = max((r for r in runs if inside[r[0]]), key=len)
         pts = pts[best]
         pts = pts[hydro.distance(pts[:, 0], pts[:, 1], cap=RIVER_CLEARANCE + 1.0) > RIVER_CLEARANCE]
-        out.append(Highway(hw["code"], hw["name_th"], hw["name_en"], int(hw["lanes"]),
-                           float(hw["width_m"]), int(hw["year_built"]), pts))
+        out.append(
+            Highway(
+                hw["code"],
+                hw["name_th"],
+                hw["name_en"],
+                int(hw["lanes"]),
+                float(hw["width_m"]),
+                int(hw["year_built"]),
+                pts,
+            )
+        )
     return out

@@ -61,8 +61,14 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
     highways = build_highways(facts, outline, hydro)
     zones = plan_zones(facts, hydro, territory, highways)
     lgos, dist = territory.lgos, territory.districts
-    fixed = np.vstack([territory.pao_office[None, :], dist[["office_x", "office_y"]].to_numpy(),
-                       lgos[["office_x", "office_y"]].to_numpy(), *[h.coords for h in highways]])
+    fixed = np.vstack(
+        [
+            territory.pao_office[None, :],
+            dist[["office_x", "office_y"]].to_numpy(),
+            lgos[["office_x", "office_y"]].to_numpy(),
+            *[h.coords for h in highways],
+        ]
+    )
     draw = draw_nodes(territory, hydro, highways, zones, fixed, scale, rng)
     net = build_network(territory, hydro, highways, zones, draw, scale, rng)
 
@@ -82,39 +88,67 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
     alive["node"] = village_node[net.village_alive]
     sett = settlement_frame(alive, territory, facts, rng)
     sett["id"] = np.arange(1, len(sett) + 1)
-    settlements = _gdf(pd.DataFrame({
-        "id": sett["id"], "village_code": sett["village_code"], "moo": sett["moo"],
-        "name_th": sett["name_th"], "name_en": sett["name_en"],
-        "local_body_id": lgo_ids[sett["lgo"].to_numpy()],
-        "population": sett["population"], "households": sett["households"],
-        "geom": node_pts[sett["node"].to_numpy()],
-    }), "geom")
+    settlements = _gdf(
+        pd.DataFrame(
+            {
+                "id": sett["id"],
+                "village_code": sett["village_code"],
+                "moo": sett["moo"],
+                "name_th": sett["name_th"],
+                "name_en": sett["name_en"],
+                "local_body_id": lgo_ids[sett["lgo"].to_numpy()],
+                "population": sett["population"],
+                "households": sett["households"],
+                "geom": node_pts[sett["node"].to_numpy()],
+            }
+        ),
+        "geom",
+    )
 
     # districts and local bodies
-    districts = _gdf(pd.DataFrame({
-        "code": dist["code"], "name_th": dist["name_th"], "name_en": dist["name_en"],
-        "office": shapely.points(np.column_stack(utm_to_lonlat(dist["office_x"],
-                                                               dist["office_y"]))),
-        "boundary": to_wgs84(np.asarray(dist["geom"])),
-    }), "boundary")
+    districts = _gdf(
+        pd.DataFrame(
+            {
+                "code": dist["code"],
+                "name_th": dist["name_th"],
+                "name_en": dist["name_en"],
+                "office": shapely.points(
+                    np.column_stack(utm_to_lonlat(dist["office_x"], dist["office_y"]))
+                ),
+                "boundary": to_wgs84(np.asarray(dist["geom"])),
+            }
+        ),
+        "boundary",
+    )
     province = as_multipolygon(shapely.union_all(np.asarray(lgos["geom"]), grid_size=GRID))
-    local_bodies = _gdf(pd.DataFrame({
-        "id": np.concatenate([[PAO_ID], lgo_ids]),
-        "code": ["52", *lgos["code"]],
-        "seq": np.concatenate([[1], lgos["seq"].to_numpy()]),
-        "name_th": [PAO_NAME_TH, *lgos["name_th"]],
-        "name_en": [PAO_NAME_EN, *lgos["name_en"]],
-        "kind": ["pao", *lgos["kind"]],
-        "district_code": [None, *lgos["district_code"]],
-        "boundary": to_wgs84(np.concatenate([[province], np.asarray(lgos["geom"])])),
-        "office": node_pts[np.concatenate([[0], lgo_node])],
-    }), "boundary")
+    local_bodies = _gdf(
+        pd.DataFrame(
+            {
+                "id": np.concatenate([[PAO_ID], lgo_ids]),
+                "code": ["52", *lgos["code"]],
+                "seq": np.concatenate([[1], lgos["seq"].to_numpy()]),
+                "name_th": [PAO_NAME_TH, *lgos["name_th"]],
+                "name_en": [PAO_NAME_EN, *lgos["name_en"]],
+                "kind": ["pao", *lgos["kind"]],
+                "district_code": [None, *lgos["district_code"]],
+                "boundary": to_wgs84(np.concatenate([[province], np.asarray(lgos["geom"])])),
+                "office": node_pts[np.concatenate([[0], lgo_node])],
+            }
+        ),
+        "boundary",
+    )
 
-    rivers = _gdf(pd.DataFrame({
-        "id": np.arange(1, len(hydro.keys) + 1), "name_th": hydro.names_th,
-        "name_en": hydro.names_en,
-        "geom": to_wgs84(np.array([shapely.LineString(c) for c in hydro.lines])),
-    }), "geom")
+    rivers = _gdf(
+        pd.DataFrame(
+            {
+                "id": np.arange(1, len(hydro.keys) + 1),
+                "name_th": hydro.names_th,
+                "name_en": hydro.names_en,
+                "geom": to_wgs84(np.array([shapely.LineString(c) for c in hydro.lines])),
+            }
+        ),
+        "geom",
+    )
 
     # roads: ids in (class, route) order
     attrs, order = road_frame(net, territory, highways, sett, lgo_ids, rng)
@@ -132,14 +166,25 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
     b["road_id"] = seg_id[b["segment"].to_numpy()]
     b = b.sort_values("road_id", kind="stable").reset_index(drop=True)
     b["id"] = np.arange(1, len(b) + 1)
-    bridges = _gdf(pd.DataFrame({
-        "id": b["id"], "road_id": b["road_id"], "name_th": b["name_th"],
-        "name_en": b["name_en"], "structure_type": b["structure_type"],
-        "material": b["material"], "length_m": b["length_m"], "spans": b["spans"],
-        "load_limit_t": b["load_limit_t"], "river_id": b["river"] + 1,
-        "year_built": b["year_built"],
-        "geom": shapely.points(np.column_stack(utm_to_lonlat(b["x"], b["y"]))),
-    }), "geom")
+    bridges = _gdf(
+        pd.DataFrame(
+            {
+                "id": b["id"],
+                "road_id": b["road_id"],
+                "name_th": b["name_th"],
+                "name_en": b["name_en"],
+                "structure_type": b["structure_type"],
+                "material": b["material"],
+                "length_m": b["length_m"],
+                "spans": b["spans"],
+                "load_limit_t": b["load_limit_t"],
+                "river_id": b["river"] + 1,
+                "year_built": b["year_built"],
+                "geom": shapely.points(np.column_stack(utm_to_lonlat(b["x"], b["y"]))),
+            }
+        ),
+        "geom",
+    )
 
     w = water_frame(territory, hydro, sett, lgo_ids, scale, rng)
     w.insert(0, "id", np.arange(1, len(w) + 1))
@@ -176,8 +221,13 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
     return DemoPlan(seed=seed, scale=scale, frames=frames, weak_links=weak)
 
 
-def weak_links(net: RoadNetwork, seg_id: np.ndarray, bridges: pd.DataFrame,
-               settlements: pd.DataFrame, lgos: pd.DataFrame) -> list[WeakLink]:
+def weak_links(
+    net: RoadNetwork,
+    seg_id: np.ndarray,
+    bridges: pd.DataFrame,
+    settlements: pd.DataFrame,
+    lgos: pd.DataFrame,
+) -> list[WeakLink]:
     """Bridges whose closure cuts villages or LGO offices off from the PAO office.
 
     Found on the road graph itself (a bridge segment that is a cut edge of the network), so
@@ -187,9 +237,12 @@ def weak_links(net: RoadNetwork, seg_id: np.ndarray, bridges: pd.DataFrame,
     g = ig.Graph(n=len(net.xy), edges=seg[["u", "v"]].to_numpy().tolist())
     cut = set(g.bridges())
     village_of = dict(zip(settlements["node"], settlements["id"], strict=True))
-    office_of = {int(n): lgos.at[int(r), "code"]
-                 for n, r in zip(np.flatnonzero(net.kind == LGO_OFFICE),
-                                 net.ref[net.kind == LGO_OFFICE], strict=True)}
+    office_of = {
+        int(n): lgos.at[int(r), "code"]
+        for n, r in zip(
+            np.flatnonzero(net.kind == LGO_OFFICE), net.ref[net.kind == LGO_OFFICE], strict=True
+        )
+    }
     pao = int(np.flatnonzero(net.kind == PAO)[0])
     out = []
     for row in bridges.itertuples():
@@ -202,6 +255,12 @@ def weak_links(net: RoadNetwork, seg_id: np.ndarray, bridges: pd.DataFrame,
         lost_v = sorted(int(village_of[n]) for n in village_of if not reach[n])
         lost_o = sorted(code for n, code in office_of.items() if not reach[n])
         if lost_v or lost_o:
-            out.append(WeakLink(bridge_id=int(row.id), road_id=int(seg_id[row.segment]),
-                                settlement_ids=lost_v, local_body_codes=lost_o))
+            out.append(
+                WeakLink(
+                    bridge_id=int(row.id),
+                    road_id=int(seg_id[row.segment]),
+                    settlement_ids=lost_v,
+                    local_body_codes=lost_o,
+                )
+            )
     return out

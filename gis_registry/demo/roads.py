@@ -27,15 +27,19 @@ def _lgo_routes(edges: pd.DataFrame, lgo_edges: np.ndarray, owner: np.ndarray) -
     """Route number (1..) of LGO edges: chains through nodes where exactly two of the same
     LGO's edges meet. Over 9,999 routes in one LGO (only at large scales) the numbers wrap."""
     e = lgo_edges
-    inc = pd.DataFrame({
-        "node": np.concatenate([edges["u"].to_numpy()[e], edges["v"].to_numpy()[e]]),
-        "owner": np.concatenate([owner, owner]),
-        "k": np.concatenate([np.arange(len(e)), np.arange(len(e))]),
-    })
+    inc = pd.DataFrame(
+        {
+            "node": np.concatenate([edges["u"].to_numpy()[e], edges["v"].to_numpy()[e]]),
+            "owner": np.concatenate([owner, owner]),
+            "k": np.concatenate([np.arange(len(e)), np.arange(len(e))]),
+        }
+    )
     grp = inc.groupby(["owner", "node"])["k"].agg(["first", "last", "count"])
     two = grp[grp["count"] == 2]
-    graph = coo_matrix((np.ones(len(two)), (two["first"].to_numpy(), two["last"].to_numpy())),
-                       shape=(len(e), len(e)))
+    graph = coo_matrix(
+        (np.ones(len(two)), (two["first"].to_numpy(), two["last"].to_numpy())),
+        shape=(len(e), len(e)),
+    )
     _, chain = connected_components(graph, directed=False)
     frame = pd.DataFrame({"owner": owner, "chain": chain, "k": np.arange(len(e))})
     first_k = frame.groupby("chain")["k"].transform("min")
@@ -48,9 +52,14 @@ def _pick(rng: np.random.Generator, n: int, values: tuple, p: tuple) -> np.ndarr
     return np.asarray(values, dtype=object)[rng.choice(len(values), n, p=np.asarray(p) / sum(p))]
 
 
-def road_frame(net: RoadNetwork, territory: Territory, highways: list[Highway],
-               villages: pd.DataFrame, lgo_ids: np.ndarray,
-               rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+def road_frame(
+    net: RoadNetwork,
+    territory: Territory,
+    highways: list[Highway],
+    villages: pd.DataFrame,
+    lgo_ids: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Attributes of every road segment (geometry added by the caller).
 
     Parameters
@@ -82,14 +91,16 @@ def road_frame(net: RoadNetwork, territory: Territory, highways: list[Highway],
     mid = (net.xy[edges["u"]] + net.xy[edges["v"]]) / 2
     owner_row = np.full(n_e, -1)
     p_idx, g_idx = shapely.STRtree(np.asarray(lgos["geom"])).query(
-        shapely.points(mid), predicate="intersects")
+        shapely.points(mid), predicate="intersects"
+    )
     owner_row[p_idx] = g_idx  # a midpoint on a border takes either side
     lgo_e = np.flatnonzero(cls == LGO_ROAD)
     route[lgo_e] = _lgo_routes(edges, lgo_e, owner_row[lgo_e])
 
     # One attribute draw per route: key routes by (class, owner, number).
-    rkey = pd.DataFrame({"cls": cls, "owner": np.where(cls == LGO_ROAD, owner_row, -1),
-                         "route": route})
+    rkey = pd.DataFrame(
+        {"cls": cls, "owner": np.where(cls == LGO_ROAD, owner_row, -1), "route": route}
+    )
     routes = rkey.drop_duplicates().reset_index(drop=True)
     rid = rkey.merge(routes.reset_index(), on=["cls", "owner", "route"], how="left")["index"]
     rid = rid.to_numpy()
@@ -109,8 +120,13 @@ def road_frame(net: RoadNetwork, territory: Territory, highways: list[Highway],
     for i in hw:
         h = highways[routes.at[i, "route"]]
         code[i], name_th[i], name_en[i] = h.code, h.name_th, h.name_en
-        agency[i], surface[i], width[i], lanes[i], year[i] = "DOH", "asphalt", h.width_m, \
-            h.lanes, h.year_built
+        agency[i], surface[i], width[i], lanes[i], year[i] = (
+            "DOH",
+            "asphalt",
+            h.width_m,
+            h.lanes,
+            h.year_built,
+        )
 
     drr = np.flatnonzero(rc == DRR_ROAD)
     numbers = np.sort(rng.choice(np.arange(1001, 5999), len(drr), replace=False))
@@ -163,20 +179,23 @@ def road_frame(net: RoadNetwork, territory: Territory, highways: list[Highway],
     # a bridge deck on an unpaved road is still concrete
     deck = seg["bridge"].to_numpy() & np.isin(seg_surface, UNPAVED + ("crushed_rock",))
     seg_surface = np.where(deck, "concrete", seg_surface)
-    frame = pd.DataFrame({
-        "code": code[r_of_seg],
-        "name_th": name_th[r_of_seg],
-        "name_en": name_en[r_of_seg],
-        "road_class": np.array(["local", "local", "rural", "national"], dtype=object)[
-            cls[seg["edge"].to_numpy()]],
-        "owner_local_body_id": pd.array(owner_id[r_of_seg], dtype="Int64"),
-        "owner_agency": agency[r_of_seg],
-        "surface": seg_surface,
-        "width_m": width[r_of_seg],
-        "lanes": lanes[r_of_seg].astype(int),
-        "oneway": False,
-        "layer": 0,
-        "year_built": year[r_of_seg].astype(int),
-    })
+    frame = pd.DataFrame(
+        {
+            "code": code[r_of_seg],
+            "name_th": name_th[r_of_seg],
+            "name_en": name_en[r_of_seg],
+            "road_class": np.array(["local", "local", "rural", "national"], dtype=object)[
+                cls[seg["edge"].to_numpy()]
+            ],
+            "owner_local_body_id": pd.array(owner_id[r_of_seg], dtype="Int64"),
+            "owner_agency": agency[r_of_seg],
+            "surface": seg_surface,
+            "width_m": width[r_of_seg],
+            "lanes": lanes[r_of_seg].astype(int),
+            "oneway": False,
+            "layer": 0,
+            "year_built": year[r_of_seg].astype(int),
+        }
+    )
     order = np.lexsort((np.arange(len(seg)), r_of_seg, -cls[seg["edge"].to_numpy()]))
     return frame, order

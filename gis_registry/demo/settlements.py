@@ -46,8 +46,7 @@ def village_counts(territory: Territory, scale: float) -> np.ndarray:
     """How many villages each LGO gets: town centres a few, the rest by area."""
     lgos = territory.lgos
     area = np.array([g.area for g in lgos["geom"]]) / 1e6
-    fixed = np.select(
-        [lgos["kind"].eq("city_municipality"), lgos["role"].eq("centre")], [10, 4], 0)
+    fixed = np.select([lgos["kind"].eq("city_municipality"), lgos["role"].eq("centre")], [10, 4], 0)
     fixed = np.where(lgos["stem_en"].eq("Khelang Nakhon"), 6, fixed)
     free = fixed == 0
     share = area[free] ** 0.8
@@ -56,9 +55,15 @@ def village_counts(territory: Territory, scale: float) -> np.ndarray:
     return np.maximum(1, np.round(n * scale)).astype(int)
 
 
-def draw_nodes(territory: Territory, hydro: Hydrography, highways: list[Highway],
-               zones: list[WeakLinkZone], fixed_nodes: np.ndarray, scale: float,
-               rng: np.random.Generator) -> NodeDraw:
+def draw_nodes(
+    territory: Territory,
+    hydro: Hydrography,
+    highways: list[Highway],
+    zones: list[WeakLinkZone],
+    fixed_nodes: np.ndarray,
+    scale: float,
+    rng: np.random.Generator,
+) -> NodeDraw:
     """Choose village and junction points.
 
     Parameters
@@ -79,7 +84,8 @@ def draw_nodes(territory: Territory, hydro: Hydrography, highways: list[Highway]
     x0, y0, x1, y1 = territory.outline.bounds
     gx, gy = np.meshgrid(np.arange(x0, x1, spacing), np.arange(y0, y1, spacing))
     pts = np.column_stack([gx.ravel(), gy.ravel()]) + spacing * (
-        0.2 + 0.6 * rng.random((gx.size, 2)))
+        0.2 + 0.6 * rng.random((gx.size, 2))
+    )
     inner = territory.outline.buffer(-150.0)
     pts = pts[shapely.contains_xy(inner, pts[:, 0], pts[:, 1])]
 
@@ -93,8 +99,12 @@ def draw_nodes(territory: Territory, hydro: Hydrography, highways: list[Highway]
         ok &= ~shapely.contains_xy(res.buffer(100.0), pts[:, 0], pts[:, 1])
     pts = pts[ok]
     d_river = hydro.distance(pts[:, 0], pts[:, 1], cap=30_000.0)
-    d_hw = np.minimum(cKDTree(np.vstack([h.coords for h in highways])).query(
-        pts, distance_upper_bound=30_000.0)[0], 30_000.0)
+    d_hw = np.minimum(
+        cKDTree(np.vstack([h.coords for h in highways])).query(pts, distance_upper_bound=30_000.0)[
+            0
+        ],
+        30_000.0,
+    )
     # valleys are where people live and roads run
     weight = 0.25 + 1.2 * np.exp(-d_river / 5000.0) + 0.8 * np.exp(-d_hw / 4000.0)
 
@@ -103,8 +113,9 @@ def draw_nodes(territory: Territory, hydro: Hydrography, highways: list[Highway]
     lgo = np.full(len(pts), -1)
     for i, inner_i in enumerate(inners):  # bounding box first, then the exact (prepared) test
         x0_, y0_, x1_, y1_ = inner_i.bounds
-        box = np.flatnonzero((pts[:, 0] >= x0_) & (pts[:, 0] <= x1_)
-                             & (pts[:, 1] >= y0_) & (pts[:, 1] <= y1_))
+        box = np.flatnonzero(
+            (pts[:, 0] >= x0_) & (pts[:, 0] <= x1_) & (pts[:, 1] >= y0_) & (pts[:, 1] <= y1_)
+        )
         shapely.prepare(inner_i)
         lgo[box[shapely.contains_xy(inner_i, pts[box, 0], pts[box, 1])]] = i
     zone = np.full(len(pts), -1)
@@ -125,16 +136,23 @@ def draw_nodes(territory: Territory, hydro: Hydrography, highways: list[Highway]
         if missing > 0:
             extra = in_zone[~is_village[in_zone]]
             is_village[extra[np.argsort(-key[extra])[:missing]]] = True
-    villages = pd.DataFrame({"x": pts[is_village, 0], "y": pts[is_village, 1],
-                             "lgo": lgo[is_village], "zone": zone[is_village]})
+    villages = pd.DataFrame(
+        {
+            "x": pts[is_village, 0],
+            "y": pts[is_village, 1],
+            "lgo": lgo[is_village],
+            "zone": zone[is_village],
+        }
+    )
     rest = np.flatnonzero(~is_village)
     jkey = key[rest]
     take = rest[np.argsort(-jkey, kind="stable")[:n_junctions]]
     return NodeDraw(villages=villages, junctions=pts[np.sort(take)], spacing=spacing)
 
 
-def settlement_frame(villages: pd.DataFrame, territory: Territory, facts: Facts,
-                     rng: np.random.Generator) -> pd.DataFrame:
+def settlement_frame(
+    villages: pd.DataFrame, territory: Territory, facts: Facts, rng: np.random.Generator
+) -> pd.DataFrame:
     """Number, name and populate the villages that made it onto the road network.
 
     Moo numbers run 1..n per LGO outwards from the LGO office; the village code is the LGO
@@ -143,8 +161,10 @@ def settlement_frame(villages: pd.DataFrame, territory: Territory, facts: Facts,
     """
     lgos = territory.lgos
     v = villages.copy()
-    v["d_office"] = np.hypot(v["x"] - lgos["office_x"].to_numpy()[v["lgo"]],
-                             v["y"] - lgos["office_y"].to_numpy()[v["lgo"]])
+    v["d_office"] = np.hypot(
+        v["x"] - lgos["office_x"].to_numpy()[v["lgo"]],
+        v["y"] - lgos["office_y"].to_numpy()[v["lgo"]],
+    )
     v = v.sort_values(["lgo", "d_office"], kind="stable").reset_index(drop=True)
     v["moo"] = v.groupby("lgo").cumcount() + 1
     codes = lgos["code"].to_numpy()[v["lgo"]]

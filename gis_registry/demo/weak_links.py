@@ -31,8 +31,9 @@ class WeakLinkZone:
     office_lgo: int | None  # row in territory.lgos whose office was moved into the zone
 
 
-def plan_zones(facts: Facts, hydro: Hydrography, territory: Territory,
-               highways: list[Highway]) -> list[WeakLinkZone]:
+def plan_zones(
+    facts: Facts, hydro: Hydrography, territory: Territory, highways: list[Highway]
+) -> list[WeakLinkZone]:
     """Build the planted zones and move the requested LGO offices into them.
 
     Raises

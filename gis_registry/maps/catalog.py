@@ -24,6 +24,8 @@ from gis_registry.maps.zoning import zoning_map
 
 @dataclass(frozen=True)
 class MapKind:
+    """A map by name: the function that builds it and its Thai and English titles."""
+
     name: str
     builder: Callable[..., folium.Map]
     title_th: str

@@ -45,6 +45,8 @@ class ExternalResource(GisRegistryError):
 
 
 class AssetMode(StrEnum):
+    """How a rendered page reaches its scripts and stylesheets (see the module docstring)."""
+
     FILES = "files"
     INLINE = "inline"
     URL = "url"
@@ -53,6 +55,8 @@ class AssetMode(StrEnum):
 
 @dataclass(frozen=True)
 class Asset:
+    """A library file that folium/branca load from a CDN, and where its local copy lives."""
+
     key: str
     path: str  # relative to node_modules
     kind: str  # "js" or "css"
@@ -368,4 +372,5 @@ class OfflineView:
 
 
 def offline_view(m: folium.Map | Figure, *, height: int = 600) -> OfflineView:
+    """Wrap ``m`` to display in a notebook without network access (an :class:`OfflineView`)."""
     return OfflineView(m, height=height)

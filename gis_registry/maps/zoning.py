@@ -34,6 +34,7 @@ HATCH_FILL_OPACITY = 0.9
 
 
 def hatch_id(category: str) -> str:
+    """The SVG pattern id of a hatched land-use category (safe in ``url(#...)``)."""
     return "hatch-" + "".join(c if c.isalnum() else "-" for c in category)
 
 

@@ -10,10 +10,10 @@ import psycopg
 import pytest
 
 from api.batch import FeatureReader
-from api.collections import COLLECTIONS
-from api.crs import parse_crs
-from api.features_sql import feature_query
 from api.pool import AsyncPool
+from gis_registry.catalog import CATALOG as COLLECTIONS
+from gis_registry.queries.crs import parse_crs
+from gis_registry.queries.geojson import feature_query
 
 
 class CountingPool(AsyncPool):

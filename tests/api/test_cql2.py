@@ -87,11 +87,118 @@ def test_bad_filters_are_400(client, text):
     assert r.headers["content-type"] == "application/problem+json"
 
 
-def test_only_cql2_text(client):
+def test_filter_lang_must_match_the_filter(client):
     r = client.get(
         "/collections/roads/items", params={"filter": "lanes = 2", "filter-lang": "cql2-json"}
     )
     assert r.status_code == 400
+    r = client.get("/collections/roads/items", params={"filter": "lanes = 2", "filter-lang": "sql"})
+    assert r.status_code == 400 and r.json()["parameter"] == "filter-lang"
+    assert "cql2-text, cql2-json" in r.json()["detail"]
+    assert client.get("/collections/roads/items", params={"filter-lang": "ecql"}).status_code == 400
+
+
+WKT = "POLYGON((99.40 18.20, 99.50 18.20, 99.50 18.25, 99.40 18.25, 99.40 18.20))"
+POLYGON = {
+    "type": "Polygon",
+    "coordinates": [
+        [[99.40, 18.20], [99.50, 18.20], [99.50, 18.25], [99.40, 18.25], [99.40, 18.20]]
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("collection", "text", "as_json"),
+    [
+        (
+            "roads",
+            "surface = 'laterite'",
+            {"op": "=", "args": [{"property": "surface"}, "laterite"]},
+        ),
+        (
+            "roads",
+            "width_m >= 7 AND NOT (surface = 'earth' OR surface = 'asphalt')",
+            {
+                "op": "and",
+                "args": [
+                    {"op": ">=", "args": [{"property": "width_m"}, 7]},
+                    {
+                        "op": "not",
+                        "args": [
+                            {
+                                "op": "or",
+                                "args": [
+                                    {"op": "=", "args": [{"property": "surface"}, "earth"]},
+                                    {"op": "=", "args": [{"property": "surface"}, "asphalt"]},
+                                ],
+                            }
+                        ],
+                    },
+                ],
+            },
+        ),
+        ("roads", "owner_agency IS NULL", {"op": "isNull", "args": [{"property": "owner_agency"}]}),
+        (
+            "inspections",
+            "inspected_on > DATE('2025-01-01')",
+            {"op": ">", "args": [{"property": "inspected_on"}, {"date": "2025-01-01"}]},
+        ),
+        (
+            "roads",
+            "S_INTERSECTS(geom, BBOX(99.40,18.20,99.50,18.25))",
+            {
+                "op": "s_intersects",
+                "args": [{"property": "geom"}, {"bbox": [99.40, 18.20, 99.50, 18.25]}],
+            },
+        ),
+        (
+            "roads",
+            f"S_WITHIN(geom, {WKT})",
+            {"op": "s_within", "args": [{"property": "geom"}, POLYGON]},
+        ),
+    ],
+)
+def test_cql2_json_selects_what_cql2_text_does(client, collection, text, as_json):
+    import json
+
+    expected = ids(client, collection, text)
+    assert expected
+    got = ids(client, collection, json.dumps(as_json), **{"filter-lang": "cql2-json"})
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "",
+        "lanes = 2",
+        "[1, 2]",
+        "{}",
+        '{"op": "=", "args": []}',
+        '{"op": "=", "args": [{"property": "nope"}, 1]}',
+        '{"op": "=", "args": [{"property": "width_m"}, "wide"]}',
+        '{"op": "like", "args": [{"property": "surface"}, "lat%"]}',
+        '{"op": "s_intersects", "args": [{"property": "surface"}, {"bbox": [99, 18, 100, 19]}]}',
+        '{"op": "s_intersects", "args": [{"property": "geom"}, {"bbox": [100, 18, 99, 19]}]}',
+        '{"op": "s_intersects", "args": [{"property": "geom"}, '
+        '{"type": "Point", "coordinates": [999, 2]}]}',
+        '{"op": "=", "args": [{"property": "surface"}, "x\'; DROP TABLE roads; --"]}',
+        '{"op": "not", "args": [' * 60
+        + '{"op": "=", "args": [{"property": "lanes"}, 2]}'
+        + "]}" * 60,
+    ],
+)
+def test_bad_cql2_json_filters_are_400(client, document):
+    r = client.get(
+        "/collections/roads/items", params={"filter": document, "filter-lang": "cql2-json"}
+    )
+    if "DROP TABLE" in document:  # a value like any other: matches nothing, drops nothing
+        assert r.status_code == 200 and r.json()["features"] == []
+        assert client.get("/collections/roads/items?limit=1").json()["features"]
+        return
+    assert r.status_code == 400, (document, r.text)
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "InvalidParameterValue" and r.json()["parameter"] == "filter"
 
 
 def test_spatial_functions_agree_with_postgis_and_bbox(client, api_url):

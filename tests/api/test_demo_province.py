@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from api.collections import COLLECTIONS
+from gis_registry.catalog import CATALOG as COLLECTIONS
 from tests.api.conftest import serve
 from tests.api.test_ogc_clients import ogrinfo
 

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from api.collections import COLLECTIONS
+from gis_registry.catalog import CATALOG as COLLECTIONS
 from gis_registry.db import sqlalchemy_url
 
 pytestmark = pytest.mark.db

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from api.collections import COLLECTIONS
+from gis_registry.catalog import CATALOG as COLLECTIONS
 from tests.api.conftest import auth
 from tests.api.world import EXTRA_ROADS
 
@@ -230,10 +230,41 @@ def test_filtered_pages_are_the_same_below_and_above_the_count_limit(client, api
         "/collections/roads/items/999999",
     ],
 )
-def test_fast_path_answers_as_the_routes_do(client, keys, query):
-    """Public reads go through api.fastpath; with credentials the FastAPI route answers."""
+def test_fast_path_answers_as_the_routes_do(client, keys, query, monkeypatch):
+    """Public reads go through api.fastpath; with credentials the FastAPI route answers. Spies
+    on the functions each one calls prove who answered (an equal answer alone would also come
+    from the route twice, with the fast path switched off)."""
+    from api import fastpath
+    from api.routers import items
+
+    served: dict[str, int] = {"fast": 0, "route": 0}
+
+    def spy(module, name, who):
+        real = getattr(module, name)
+
+        async def wrapper(*args, **kwargs):
+            answer = await real(*args, **kwargs)  # an error raised is not an answer served
+            served[who] += 1
+            return answer
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    # the fast path holds its own references to the routes' functions: each side is spied alone
+    spy(fastpath, "serve_items", "fast")
+    spy(fastpath, "feature_answer", "fast")
+    spy(items, "serve_items", "route")
+    spy(items, "feature_answer", "route")
+
     fast = client.get(query)
+    by_fast_path = dict(served)
     routed = client.get(query, headers=auth(keys["viewer"]))
+    routed_served = served["route"] - by_fast_path["route"]
+    if fast.status_code == 200:
+        assert by_fast_path == {"fast": 1, "route": 0}, query
+        assert routed_served == 1 and served["fast"] == 1, query
+    else:  # errors: the fast path steps aside and the route's one error handler answers
+        assert by_fast_path["fast"] == 0 and served["fast"] == 0, query
+        assert fast.headers["content-type"] == "application/problem+json"
     assert fast.status_code == routed.status_code
     assert fast.headers["content-type"] == routed.headers["content-type"]
     strip = re.compile(rb'"timeStamp":"[^"]*"')

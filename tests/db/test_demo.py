@@ -23,44 +23,70 @@ def test_counts_match_the_plan(demo_conn, demo_engine):
 
 
 def test_villages_within_their_lgo(demo_conn):
-    outside = scalar(demo_conn, """
+    outside = scalar(
+        demo_conn,
+        """
         SELECT count(*) FROM settlements s JOIN local_bodies lb ON lb.id = s.local_body_id
-        WHERE lb.kind = 'pao' OR NOT ST_Within(s.geom, lb.boundary)""")
+        WHERE lb.kind = 'pao' OR NOT ST_Within(s.geom, lb.boundary)""",
+    )
     assert outside == 0
 
 
 def test_lgos_tile_the_pao(demo_conn):
-    overlap = scalar(demo_conn, """
+    overlap = scalar(
+        demo_conn,
+        """
         SELECT coalesce(sum(ST_Area(ST_Transform(ST_Intersection(a.boundary, b.boundary),
                                                  32647))), 0)
         FROM local_bodies a JOIN local_bodies b
           ON a.id < b.id AND ST_Intersects(a.boundary, b.boundary)
-        WHERE a.kind <> 'pao' AND b.kind <> 'pao'""")
+        WHERE a.kind <> 'pao' AND b.kind <> 'pao'""",
+    )
     assert overlap < 1.0  # m2, all pairs together
-    union_km2, pao_km2 = demo_conn.execute(text("""
+    union_km2, pao_km2 = demo_conn.execute(
+        text("""
         SELECT (SELECT ST_Area(ST_Transform(ST_Union(boundary), 32647)) / 1e6
                 FROM local_bodies WHERE kind <> 'pao'),
-               (SELECT area_km2 FROM local_bodies WHERE kind = 'pao')""")).one()
+               (SELECT area_km2 FROM local_bodies WHERE kind = 'pao')""")
+    ).one()
     assert abs(union_km2 - pao_km2) / pao_km2 < 1e-6
-    assert scalar(demo_conn, """
-        SELECT count(*) FROM local_bodies WHERE NOT ST_Within(office, boundary)""") == 0
-    assert scalar(demo_conn, """
-        SELECT count(*) FROM districts d WHERE NOT ST_Within(d.office, d.boundary)""") == 0
+    assert (
+        scalar(
+            demo_conn,
+            """
+        SELECT count(*) FROM local_bodies WHERE NOT ST_Within(office, boundary)""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            demo_conn,
+            """
+        SELECT count(*) FROM districts d WHERE NOT ST_Within(d.office, d.boundary)""",
+        )
+        == 0
+    )
 
 
 def test_bridges_on_their_road_and_over_a_river(demo_conn):
-    bad = scalar(demo_conn, """
+    bad = scalar(
+        demo_conn,
+        """
         SELECT count(*) FROM bridges b
         JOIN roads r ON r.id = b.road_id
         JOIN rivers v ON v.id = b.river_id
         WHERE NOT ST_DWithin(b.geom::geography, r.geom::geography, 10)
            OR NOT ST_DWithin(b.geom::geography, v.geom::geography, 10)
-           OR r.length_m NOT BETWEEN 9.9 AND 100.1""")
+           OR r.length_m NOT BETWEEN 9.9 AND 100.1""",
+    )
     assert bad == 0
     # no road crosses a river except on a bridge segment
-    unbridged = scalar(demo_conn, """
+    unbridged = scalar(
+        demo_conn,
+        """
         SELECT count(*) FROM roads r JOIN rivers v ON ST_Intersects(r.geom, v.geom)
-        WHERE NOT EXISTS (SELECT 1 FROM bridges b WHERE b.road_id = r.id)""")
+        WHERE NOT EXISTS (SELECT 1 FROM bridges b WHERE b.road_id = r.id)""",
+    )
     assert unbridged == 0
 
 
@@ -69,24 +95,42 @@ def test_roads_are_sane(demo_conn):
     km = scalar(demo_conn, "SELECT sum(length_m) / 1000 FROM roads")
     assert 5_000 < km < 40_000
     # segments meet only at shared end points
-    crossing = scalar(demo_conn, """
+    crossing = scalar(
+        demo_conn,
+        """
         SELECT count(*) FROM roads a JOIN roads b
           ON a.id < b.id AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
-        WHERE a.layer = b.layer AND NOT ST_Touches(a.geom, b.geom)""")
+        WHERE a.layer = b.layer AND NOT ST_Touches(a.geom, b.geom)""",
+    )
     assert crossing == 0
 
 
 def test_fiscal_years_and_dates(demo_conn):
-    assert scalar(demo_conn, """
+    assert (
+        scalar(
+            demo_conn,
+            """
         SELECT count(*) FROM maintenance_works
         WHERE fiscal_year <> EXTRACT(YEAR FROM planned_start + INTERVAL '3 months')::int + 543
-        """) == 0
-    years = demo_conn.execute(text(
-        "SELECT DISTINCT fiscal_year FROM maintenance_works ORDER BY 1")).scalars().all()
+        """,
+        )
+        == 0
+    )
+    years = (
+        demo_conn.execute(text("SELECT DISTINCT fiscal_year FROM maintenance_works ORDER BY 1"))
+        .scalars()
+        .all()
+    )
     assert years == [2565, 2566, 2567, 2568, 2569, 2570]
-    assert scalar(demo_conn, """
+    assert (
+        scalar(
+            demo_conn,
+            """
         SELECT count(*) FROM inspections
-        WHERE inspected_on NOT BETWEEN DATE '2021-10-01' AND DATE '2026-09-30'""") == 0
+        WHERE inspected_on NOT BETWEEN DATE '2021-10-01' AND DATE '2026-09-30'""",
+        )
+        == 0
+    )
 
 
 def test_thai_text_is_utf8(demo_conn):
@@ -127,8 +171,10 @@ def test_reload_is_idempotent_and_small_scales_load(scratch_engine):
     with scratch_engine.connect() as conn:
         for layer in LAYERS:
             assert scalar(conn, f"SELECT count(*) FROM {layer}") == second.counts[layer]
-        assert scalar(conn, "SELECT count(DISTINCT village_code) FROM settlements") == \
-            second.counts["settlements"]
+        assert (
+            scalar(conn, "SELECT count(DISTINCT village_code) FROM settlements")
+            == second.counts["settlements"]
+        )
         assert scalar(conn, "SELECT max(id) FROM roads") == second.counts["roads"]
     bigger = load_demo(scratch_engine, seed=52, scale=2)
     assert bigger.counts["roads"] > 4 * first.counts["roads"]

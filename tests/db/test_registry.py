@@ -151,3 +151,102 @@ def test_zoning_joins_plan_and_category(reg):
     assert zones.loc[0, "area_m2"] > 0
     assert len(reg.zoning(on="2022-06-01")) == 1
     assert len(reg.zoning(on="2026-06-01")) == 0  # the plan expired
+
+
+# -- Registry.items: the web service's query layer (CQL2, output CRS, past states) ------------
+def test_items_filters_with_cql2_text_and_json(reg):
+    from shapely.geometry import LineString
+
+    assert list(reg.items("roads", filter="surface = 'asphalt' AND width_m > 5")["name_en"]) == [
+        "Test road"
+    ]
+    assert reg.items("roads", filter="surface = 'laterite'").empty
+    box = "S_INTERSECTS(geom, BBOX(99.44, 18.29, 99.46, 18.31))"
+    assert len(reg.items("roads", filter=box)) == 1
+    assert reg.items("roads", filter="NOT (lanes = 2 OR lanes = 4)").empty
+    as_json = {
+        "op": "and",
+        "args": [
+            {"op": "=", "args": [{"property": "surface"}, "asphalt"]},
+            {
+                "op": "s_intersects",
+                "args": [{"property": "geom"}, {"bbox": [99.44, 18.29, 99.46, 18.31]}],
+            },
+        ],
+    }
+    frame = reg.items("roads", filter=as_json, filter_lang="cql2-json")
+    assert len(frame) == 1 and isinstance(frame.geometry.iloc[0], LineString)
+    import json
+
+    assert len(reg.items("roads", filter=json.dumps(as_json), filter_lang="cql2-json")) == 1
+
+
+def test_items_bbox_limit_properties_and_crs(reg):
+    assert len(reg.items("roads", bbox=(99.44, 18.29, 99.46, 18.31))) == 1
+    assert reg.items("roads", bbox=(99.0, 17.0, 99.1, 17.1)).empty
+    assert len(reg.items("settlements", limit=1)) == 1
+    slim = reg.items("roads", properties=["name_en"])
+    assert list(slim.columns) == ["id", "name_en", "geom"]
+    utm = reg.items("roads", crs="EPSG:32647")
+    assert utm.crs.to_epsg() == 32647
+    x, y = utm.geometry.iloc[0].coords[0]
+    assert 500_000 < x < 600_000 and 2_000_000 < y < 2_100_000
+    assert reg.items("roads", crs=32647).crs.to_epsg() == 32647
+    offices = reg.items("local_bodies", crs="EPSG:3857")
+    assert offices.crs.to_epsg() == 3857 and offices["office"].crs.to_epsg() == 3857
+
+
+def test_items_reads_a_past_state(reg):
+    from sqlalchemy import text
+
+    (road_id,) = reg.roads()["id"]
+    with reg.begin() as conn:
+        before = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+    reg.update("roads", road_id, {"name_en": "Renamed road"})
+    try:
+        assert list(reg.items("roads")["name_en"]) == ["Renamed road"]
+        then = reg.items("roads", at=before)
+        assert list(then["name_en"]) == ["Test road"]
+        assert then.geometry.name == "geom" and then.crs.to_epsg() == 4326
+        assert list(reg.items("roads", at=before.isoformat())["name_en"]) == ["Test road"]
+        assert reg.items("roads", at="2000-01-01T00:00:00Z").empty
+        assert str(then.loc[0, "updated_at"].tz) == "UTC"  # JSON text back to timestamps
+    finally:
+        reg.update("roads", road_id, {"name_en": "Test road"})
+
+
+@pytest.mark.parametrize(
+    ("layer", "options", "error", "message"),
+    [
+        ("roads", {"filter": "colour = 'red'"}, "InvalidParameter", "queryables: id, code"),
+        ("roads", {"filter": "surface ="}, "InvalidParameter", "cannot read the filter"),
+        ("roads", {"filter": "width_m > 'wide'"}, "InvalidParameter", "cannot be compared"),
+        ("roads", {"filter": "lanes = 2", "filter_lang": "sql"}, "InvalidParameter", "cql2-json"),
+        ("roads", {"bbox": (99.46, 18.29, 99.44, 18.31)}, "InvalidParameter", "antimeridian"),
+        ("roads", {"bbox": (99.44, 18.31, 99.46, 18.29)}, "InvalidParameter", "lower latitude"),
+        ("roads", {"crs": "EPSG:9999"}, "InvalidParameter", "supported: http://www.opengis"),
+        ("roads", {"properties": ["colour"]}, "InvalidParameter", "fields of 'roads': id, code"),
+        ("roads", {"at": "soon"}, "InvalidParameter", "RFC 3339"),
+        ("roads", {"at": "2025-01-01", "bbox": (99, 18, 100, 19)}, "InvalidParameter", "whole"),
+        ("railways", {}, "NotFound", "unknown layer 'railways' (layers: districts,"),
+    ],
+)
+def test_items_refuses_bad_arguments_by_name(reg, layer, options, error, message):
+    from gis_registry import errors
+
+    with pytest.raises(getattr(errors, error)) as caught:
+        reg.items(layer, **options)
+    assert message in str(caught.value)
+    if error == "InvalidParameter":
+        assert caught.value.code == "InvalidParameterValue" and caught.value.parameter
+
+
+def test_one_primary_geometry_rule_for_every_reader(reg):
+    """read_layer, Registry.items and the web service's catalogue agree: a district's primary
+    geometry is its boundary, not its office (the table's first geometry column)."""
+    from gis_registry.catalog import CATALOG
+
+    assert CATALOG["districts"].geometry == "boundary"
+    assert reg.districts().geometry.name == "boundary"
+    assert reg.items("districts").geometry.name == "boundary"
+    assert reg.local_bodies().geometry.name == "boundary"

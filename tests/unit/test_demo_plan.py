@@ -22,8 +22,9 @@ TO_M = Transformer.from_crs(4326, 32647, always_xy=True)
 
 
 def metric(geoms: np.ndarray) -> np.ndarray:
-    return shapely.transform(np.asarray(geoms), lambda c: np.column_stack(
-        TO_M.transform(c[:, 0], c[:, 1])))
+    return shapely.transform(
+        np.asarray(geoms), lambda c: np.column_stack(TO_M.transform(c[:, 0], c[:, 1]))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +76,13 @@ def test_counts_are_in_range(plan):
     assert c["bridges"] >= 30
     assert c["inspections"] > 1000 and c["maintenance_works"] > 500
     kinds = plan["local_bodies"]["kind"].value_counts().to_dict()
-    assert kinds == {"pao": 1, "city_municipality": 1, "town_municipality": 3,
-                     "subdistrict_municipality": 38, "sao": 60}
+    assert kinds == {
+        "pao": 1,
+        "city_municipality": 1,
+        "town_municipality": 3,
+        "subdistrict_municipality": 38,
+        "sao": 60,
+    }
     pop = plan["settlements"]["population"].sum()
     assert 700_000 <= pop <= 780_000
 
@@ -136,8 +142,10 @@ def test_villages_inside_their_lgo(plan):
 
 def test_road_codes_and_attributes(plan):
     r = plan["roads"]
-    problems = [domain.road_code_problem(c, code) for c, code in zip(r["road_class"], r["code"],
-                                                                   strict=True)]
+    problems = [
+        domain.road_code_problem(c, code)
+        for c, code in zip(r["road_class"], r["code"], strict=True)
+    ]
     assert not [p for p in problems if p]
     assert set(r["surface"]) <= set(domain.SURFACES)
     nat = r[r["road_class"] == "national"]
@@ -189,8 +197,9 @@ def test_network_is_noded_and_connected(plan):
     ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
     touch = shapely.intersection(lines[i], lines[j])
     # every meeting is at a shared end point
-    shared = [any(np.allclose(p, q) for p in ends[a] for q in ends[b])
-              for a, b in zip(i, j, strict=True)]
+    shared = [
+        any(np.allclose(p, q) for p in ends[a] for q in ends[b]) for a, b in zip(i, j, strict=True)
+    ]
     assert all(shared)
     assert (shapely.get_type_id(touch) == 0).all()  # points, never overlapping lines
 
@@ -231,11 +240,12 @@ def test_weak_links_are_exactly_the_planted_ones(plan):
     v_node = dict(zip(s["id"], attach(s["geom"]), strict=True))
     o_node = dict(zip(lb["code"], attach(lb["office"]), strict=True))
     roads = plan["roads"].set_index("id")
-    ends = {rid: tuple(tuple(p) for p in np.round(shapely.get_coordinates(geom)[[0, -1]], 7))
-            for rid, geom in zip(roads.index, roads["geom"], strict=True)}
+    ends = {
+        rid: tuple(tuple(p) for p in np.round(shapely.get_coordinates(geom)[[0, -1]], 7))
+        for rid, geom in zip(roads.index, roads["geom"], strict=True)
+    }
     planted = {w.road_id: w for w in plan.weak_links}
-    for bridge_id, road_id in zip(plan["bridges"]["id"], plan["bridges"]["road_id"],
-                                  strict=True):
+    for bridge_id, road_id in zip(plan["bridges"]["id"], plan["bridges"]["road_id"], strict=True):
         u, v = ends[road_id]
         g.remove_edge(u, v, key=int(road_id))
         reach = nx.node_connected_component(g, pao)
@@ -284,8 +294,11 @@ def test_works_and_inspections(plan):
     fy = start.dt.year + (start.dt.month >= 10) + 543
     assert (fy == wk["fiscal_year"]).all()
     assert set(wk["fiscal_year"]) == {2565, 2566, 2567, 2568, 2569, 2570}
-    assert set(wk.loc[wk["fiscal_year"] == 2570, "status"]) <= {"planned", "approved",
-                                                                "in_progress"}
+    assert set(wk.loc[wk["fiscal_year"] == 2570, "status"]) <= {
+        "planned",
+        "approved",
+        "in_progress",
+    }
     past = wk[wk["fiscal_year"] < 2569]
     assert (past["status"] == "completed").mean() > 0.85
     assert wk.loc[wk["status"] == "completed", "actual_end"].notna().all()

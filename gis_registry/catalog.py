@@ -1,6 +1,11 @@
-"""The collection registry: one OGC collection per layer of ``tables.LAYERS``.
+"""The layer catalogue: what each layer of :data:`gis_registry.db.tables.LAYERS` is to a reader.
 
-Every SQL identifier the API uses comes from here (an allow-list), never from a request.
+One :class:`Layer` per table: its titles (English and Thai), key, geometry columns (and the one
+rule choosing the primary geometry), properties and their types, time columns and whether it
+is served as vector tiles. The table definitions stay in :mod:`gis_registry.db.tables`; this
+module only describes them.
+
+Every SQL identifier a query uses comes from here (an allow-list), never from the caller.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from sqlalchemy import (
     Table,
 )
 
-from api.errors import InvalidParameter
 from gis_registry.db.tables import LAYERS
+from gis_registry.errors import InvalidParameter, NotFound
 
 TITLES: dict[str, tuple[str, str]] = {
     "districts": ("Districts", "อำเภอ"),
@@ -58,13 +63,33 @@ TILED = (
     "rivers",
     "districts",
 )
+# The primary geometry of a layer with several: the area (a district's boundary) before the
+# point (its office), whatever the table's column order.
+PREFERRED_GEOMETRIES = ("geom", "boundary")
+_INTEGERS = (Integer, SmallInteger, BigInteger)
+
+
+def geometry_columns(table: Table) -> list[str]:
+    """Names of the table's geometry columns, in table order."""
+    return [c.name for c in table.columns if isinstance(c.type, Geometry)]
+
+
+def primary_geometry(table: Table) -> str | None:
+    """The one rule for a layer's primary geometry: ``geom``, else ``boundary``, else the first
+    geometry column; None for a layer without geometry."""
+    geoms = geometry_columns(table)
+    for preferred in PREFERRED_GEOMETRIES:
+        if preferred in geoms:
+            return preferred
+    return geoms[0] if geoms else None
 
 
 def json_type(column: Any) -> dict[str, Any]:
+    """The JSON Schema of a column's values (GeoJSON schemas for geometries)."""
     kind = column.type
     if isinstance(kind, Boolean):
         return {"type": "boolean"}
-    if isinstance(kind, (Integer, SmallInteger, BigInteger)):
+    if isinstance(kind, _INTEGERS):
         return {"type": "integer"}
     if isinstance(kind, (Float, Numeric)):
         return {"type": "number"}
@@ -87,14 +112,16 @@ def json_type(column: Any) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Collection:
+class Layer:
+    """One layer as readers see it (an OGC API collection)."""
+
     id: str
     table: Table
     title: str
     title_th: str
     description: str
     key: str
-    geometry: str | None
+    geometry: str | None  # the primary geometry (see primary_geometry)
     geometry_type: str | None
     other_geometries: tuple[str, ...]
     properties: tuple[str, ...]  # every non-geometry column, in table order
@@ -104,6 +131,7 @@ class Collection:
 
     @property
     def spatial(self) -> bool:
+        """Whether the layer has a geometry."""
         return self.geometry is not None
 
     @property
@@ -112,6 +140,7 @@ class Collection:
         return (self.geometry, *self.other_geometries) if self.geometry else ()
 
     def queryables(self) -> dict[str, dict[str, Any]]:
+        """JSON Schema of every column a filter may name, geometries first."""
         out = {}
         for name in self.geometries:  # for the CQL2 spatial functions
             out[name] = {"title": name, **json_type(self.table.c[name])}
@@ -125,7 +154,19 @@ class Collection:
             out[name] = schema
         return out
 
+    def require_property(self, name: str, parameter: str | None = None) -> str:
+        """``name`` when it is a (non-geometry) property of the layer, else
+        :class:`InvalidParameter` listing the properties."""
+        if name not in self.properties:
+            raise InvalidParameter(
+                parameter or name,
+                f"unknown field (fields of '{self.id}': {', '.join(self.properties)})",
+                layer=self.id,
+            )
+        return name
+
     def parse_key(self, value: str) -> Any:
+        """A feature id given as text, as the key column's type."""
         if self.key_is_int:
             try:
                 number = int(value)
@@ -139,7 +180,7 @@ class Collection:
         return value
 
     def parse_value(self, name: str, raw: str) -> Any:
-        """A query-string value as the column's Python type (for property filters)."""
+        """A value given as text (a query string's) as the column's Python type."""
         kind = self.table.c[name].type
         try:
             if isinstance(kind, Boolean):
@@ -147,17 +188,17 @@ class Collection:
                 if lowered not in ("true", "false", "1", "0"):
                     raise ValueError(raw)
                 return lowered in ("true", "1")
-            if isinstance(kind, (Integer, SmallInteger, BigInteger)):
+            if isinstance(kind, _INTEGERS):
                 number = int(raw)
                 limit = 2**63 if isinstance(kind, BigInteger) else 2**31
                 if not -limit <= number < limit:
                     raise ValueError(raw)
                 return number
             if isinstance(kind, (Float, Numeric)):
-                number = float(raw)
-                if number != number or number in (float("inf"), float("-inf")):
+                real = float(raw)
+                if real != real or real in (float("inf"), float("-inf")):
                     raise ValueError(raw)
-                return number
+                return real
             if isinstance(kind, DateTime):
                 return dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
             if isinstance(kind, Date):
@@ -172,55 +213,40 @@ class Collection:
         return raw
 
 
-def _primary_geometry(table: Table) -> str | None:
-    geoms = [c.name for c in table.columns if isinstance(c.type, Geometry)]
-    for preferred in ("geom", "boundary"):
-        if preferred in geoms:
-            return preferred
-    return geoms[0] if geoms else None
+def describe(name: str, table: Table) -> Layer:
+    """The :class:`Layer` of one table."""
+    geometry = primary_geometry(table)
+    key_col = table.primary_key.columns.values()[0]
+    others = tuple(g for g in geometry_columns(table) if g != geometry)
+    props = tuple(c.name for c in table.columns if not isinstance(c.type, Geometry))
+    title, title_th = TITLES.get(name, (name.replace("_", " ").title(), name))
+    gtype = None
+    if geometry is not None:
+        gtype = (getattr(table.c[geometry].type, "geometry_type", None) or "GEOMETRY").upper()
+    return Layer(
+        id=name,
+        table=table,
+        title=title,
+        title_th=title_th,
+        description=table.comment or title,
+        key=key_col.name,
+        geometry=geometry,
+        geometry_type=gtype,
+        other_geometries=others,
+        properties=props,
+        temporal=TEMPORAL.get(name),
+        tiled=name in TILED and geometry is not None,
+        key_is_int=isinstance(key_col.type, _INTEGERS),
+    )
 
 
-def build_registry() -> dict[str, Collection]:
-    registry: dict[str, Collection] = {}
-    for name, table in LAYERS.items():
-        geometry = _primary_geometry(table)
-        key_col = table.primary_key.columns.values()[0]
-        others = tuple(
-            c.name for c in table.columns if isinstance(c.type, Geometry) and c.name != geometry
-        )
-        props = tuple(c.name for c in table.columns if not isinstance(c.type, Geometry))
-        title, title_th = TITLES.get(name, (name.replace("_", " ").title(), name))
-        gtype = None
-        if geometry is not None:
-            gtype = (table.c[geometry].type.geometry_type or "GEOMETRY").upper()
-        registry[name] = Collection(
-            id=name,
-            table=table,
-            title=title,
-            title_th=title_th,
-            description=table.comment or title,
-            key=key_col.name,
-            geometry=geometry,
-            geometry_type=gtype,
-            other_geometries=others,
-            properties=props,
-            temporal=TEMPORAL.get(name),
-            tiled=name in TILED and geometry is not None,
-            key_is_int=isinstance(key_col.type, (Integer, SmallInteger, BigInteger)),
-        )
-    return registry
+CATALOG: dict[str, Layer] = {name: describe(name, table) for name, table in LAYERS.items()}
+LAYER_IDS: tuple[str, ...] = tuple(CATALOG)
 
 
-COLLECTIONS: dict[str, Collection] = build_registry()
-COLLECTION_IDS: tuple[str, ...] = tuple(COLLECTIONS)
-
-
-def get_collection(collection_id: str) -> Collection:
-    from gis_registry.errors import NotFound
-
+def get_layer(layer: str) -> Layer:
+    """The catalogue entry of ``layer``; :class:`NotFound` naming the layers otherwise."""
     try:
-        return COLLECTIONS[collection_id]
-    except KeyError:
-        raise NotFound(
-            f"collection '{collection_id}' does not exist (collections: {', '.join(COLLECTIONS)})"
-        ) from None
+        return CATALOG[layer]
+    except (KeyError, TypeError):
+        raise NotFound(f"unknown layer '{layer}' (layers: {', '.join(CATALOG)})") from None
