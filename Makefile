@@ -34,15 +34,18 @@ demo: setup
 	@echo "serving the registry at http://127.0.0.1:8000 (OGC API, /maps); Ctrl-C to stop"
 	$(BIN)/gis-registry serve --host 127.0.0.1 --port 8000
 
-test: setup
+test: setup  ## dependency direction (import-linter), then the whole suite
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-lint: venv
+lint: venv  ## ruff (style, docstrings of public functions), formatting, import layers, mypy
 	$(BIN)/ruff check gis_registry api tests bench
 	$(BIN)/ruff format --check gis_registry api tests bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy gis_registry api
 
 clean:
 	-$(BIN)/gis-registry db stop
