@@ -80,10 +80,14 @@ def echo(line: str = "") -> None:
 
 
 def print_json(payload: Any) -> None:
-    """``payload`` as indented JSON, Thai as is."""
-    from gis_registry.analysis import output
+    """``payload`` (a ``to_dict()``: JSON-ready already) as indented JSON, Thai as is.
 
-    write(output.to_json(payload) + "\n")
+    The standard json module, not :func:`gis_registry.analysis.output.to_json`: importing
+    pandas for that would add a sixth to every cold ``gis-registry route``.
+    """
+    import json
+
+    write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 @contextmanager

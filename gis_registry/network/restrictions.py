@@ -87,8 +87,6 @@ class Restrictions:
         ValidationError
             Naming the option and the value that is not a positive id or a geometry.
         """
-        from gis_registry.validation import parse_geometry
-
         problems: list[tuple[str | int | None, str, str]] = []
 
         def ids(name: str, values: Iterable[int | str] | None) -> tuple[int, ...]:
@@ -107,6 +105,9 @@ class Restrictions:
             given = [closed_area] if isinstance(closed_area, (str, bytes, dict)) else closed_area
             if isinstance(given, shapely.Geometry):
                 given = [given]
+            # imported only for areas: validation pulls in GeoAlchemy2, a tenth of a cold CLI route
+            from gis_registry.validation import parse_geometry
+
             for value in given:
                 try:
                     geom = parse_geometry(value)
