@@ -21,6 +21,7 @@ from sqlalchemy import Date, TextClause, text
 from gis_registry.catalog import Layer
 from gis_registry.errors import InvalidParameter
 from gis_registry.queries.crs import DEFAULT, Crs
+from gis_registry.validation import VOCABULARIES
 
 
 @dataclass
@@ -135,8 +136,20 @@ def bbox_filter(
 
 # -- property values -------------------------------------------------------------------------
 def property_filter(f: Filter, c: Layer, name: str, values: Sequence[Any]) -> None:
-    """``name`` equals one of ``values`` (typed values; a lone None means 'is null')."""
+    """``name`` equals one of ``values`` (typed values; a lone None means 'is null').
+
+    A value outside the field's vocabulary (``surface=gravel``) is refused with the valid
+    choices: it can match nothing, and an empty answer would hide the typo.
+    """
     c.require_property(name)
+    vocabulary = VOCABULARIES.get((c.id, name))
+    unknown = [v for v in values if vocabulary and v is not None and v not in vocabulary]
+    if unknown:
+        raise InvalidParameter(
+            name,
+            f"{', '.join(repr(v) for v in unknown)} is not one of {', '.join(vocabulary or ())}",
+            layer=c.id,
+        )
     if len(values) == 1:
         if values[0] is None:
             f.add(sql.SQL("{} IS NULL").format(col(name)))

@@ -53,6 +53,12 @@ def test_unknown_filter_field_is_clear(reg):
         reg.read("railways")
 
 
+def test_unknown_vocabulary_value_is_refused_not_an_empty_frame(reg):
+    with pytest.raises(ValidationError, match="'gravel' is not one of asphalt, concrete"):
+        reg.roads(surface=["gravel", "asphalt"])
+    assert len(reg.roads(surface=["asphalt", "laterite"])) >= 0  # known values still filter
+
+
 def test_local_bodies_boundary_or_office(reg):
     boundaries = reg.local_bodies()
     offices = reg.local_bodies(geometry="office")
