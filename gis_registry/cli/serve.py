@@ -1,8 +1,11 @@
 """``serve``: the HTTP API. The web service lives in the top-level ``api`` package, on top of
-this library; it is imported only here, at run time, so the library never depends on it."""
+this library: the command checks the database, then becomes ``python -m api.serve`` (the same
+process id, so Ctrl-C and signals reach uvicorn), and the library never imports the web stack."""
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -24,20 +27,13 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the OGC API - Features, the analyses, tiles and maps over HTTP."""
-    import uvicorn
-
     from gis_registry.server import database_url
     from gis_registry.settings import Settings
 
-    with user_errors():  # no database: one line, not a traceback from inside uvicorn
+    with user_errors():  # no database: one line here, not a traceback from inside uvicorn
         database_url(Settings())
-
-    uvicorn.run(
-        "api.app:create_app",
-        host=host,
-        port=port,
-        workers=workers,
-        factory=True,
-        access_log=access_log,
-        http="api.protocol:HttpProtocol",
-    )
+    argv = [sys.executable, "-m", "api.serve", "--host", host, "--port", str(port)]
+    argv += ["--workers", str(workers)] + (["--access-log"] if access_log else [])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)

@@ -1,0 +1,34 @@
+"""``python -m api.serve``: the service under uvicorn, on the project's coalescing protocol.
+
+``gis-registry serve`` checks the database, then replaces its own process with this one, so
+the library never imports the web stack (import-linter holds it to that).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse ``--host --port --workers --access-log`` and run uvicorn until stopped."""
+    parser = argparse.ArgumentParser(prog="python -m api.serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--access-log", action="store_true")
+    args = parser.parse_args(argv)
+    uvicorn.run(
+        "api.app:create_app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        factory=True,
+        access_log=args.access_log,
+        http="api.protocol:HttpProtocol",
+    )
+
+
+if __name__ == "__main__":
+    main()
