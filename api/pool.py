@@ -1,13 +1,17 @@
 """A small asyncio pool of psycopg connections for the read path.
 
 Reads are single statements in autocommit mode, prepared server-side on first use
-(``prepare_threshold=0``), so a page costs one round trip. (psycopg_pool would do the same; it is
-not a dependency, and the read path needs only this much.)
+(``prepare_threshold=0``), so a page costs one round trip. psycopg_pool does the same with more
+machinery, and it costs: ``python -m bench pool`` serves 1.28x the reads through this pool
+(8.8k vs 6.9k a second, 16 in flight), and ``bench api`` 13.9k vs 9.9k feature reads a second.
+What this pool keeps of psycopg_pool's care: a connection broken or left in a transaction is
+closed, not reused, and one older than ``max_lifetime_s`` is replaced (server memory, failovers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,12 +29,22 @@ class AsyncPool:
     (:class:`~api.errors.ServiceUnavailable`); ``options`` are libpq session options.
     """
 
-    def __init__(self, conninfo: str, *, size: int, timeout_s: float, options: str = ""):
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        size: int,
+        timeout_s: float,
+        options: str = "",
+        max_lifetime_s: float = 3600.0,
+    ):
         self.conninfo = conninfo
         self.size = size
         self.timeout_s = timeout_s
         self.options = options
+        self.max_lifetime_s = max_lifetime_s
         self._idle: list[psycopg.AsyncConnection] = []
+        self._born: dict[int, float] = {}  # id(connection) -> when it was opened (monotonic)
         # waiters are served in arrival order: no newcomer overtakes a waiting request
         self._slots = asyncio.Semaphore(size)
 
@@ -41,6 +55,7 @@ class AsyncPool:
             )
         except psycopg.OperationalError as exc:
             raise ServiceUnavailable(f"cannot connect to the database: {exc}") from exc
+        self._born[id(conn)] = time.monotonic()
         return conn
 
     async def _acquire(self) -> psycopg.AsyncConnection:
@@ -59,10 +74,13 @@ class AsyncPool:
 
     def _release(self, conn: psycopg.AsyncConnection) -> None:
         healthy = not conn.closed and conn.info.transaction_status == pq.TransactionStatus.IDLE
-        if healthy:
+        young = time.monotonic() - self._born.get(id(conn), 0.0) < self.max_lifetime_s
+        if healthy and young:
             self._idle.append(conn)
-        elif not conn.closed:
-            asyncio.get_running_loop().create_task(conn.close())
+        else:
+            self._born.pop(id(conn), None)
+            if not conn.closed:
+                asyncio.get_running_loop().create_task(conn.close())
         self._slots.release()
 
     @asynccontextmanager
@@ -90,3 +108,4 @@ class AsyncPool:
         """Close the idle connections (at shutdown); connections in use are not waited for."""
         while self._idle:
             await self._idle.pop().close()
+        self._born.clear()
