@@ -59,15 +59,17 @@ def answer(report: Any) -> Response:
 
 
 def _json(body: Any) -> bytes:
+    return orjson.dumps(body, default=_plain, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _plain(value: Any) -> Any:
+    """What orjson does not know (numpy scalars, Decimal), as JSON-ready values."""
     from gis_registry.analysis import output
 
-    def plain(value: Any) -> Any:  # what orjson does not know (numpy scalars, Decimal)
-        result = output.plain(value)
-        if result is value:
-            raise TypeError(type(value).__name__)
-        return result
-
-    return orjson.dumps(body, default=plain, option=orjson.OPT_NON_STR_KEYS)
+    result = output.plain(value)
+    if result is value:
+        raise TypeError(type(value).__name__)
+    return result
 
 
 def parse_geometry(value: str, parameter: str):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,19 @@ def check_distance(
             layer, [(None, field, f"must be greater than 0 and at most {MAX_DISTANCE_M:,.0f} m")]
         )
     return value
+
+
+def read_rule_table(
+    rules: pd.DataFrame | str | Path | None, default: Path, *, layer: str, **read_csv: Any
+) -> pd.DataFrame:
+    """A rule table: a copy of the frame given, else the CSV at ``rules`` (``default`` when
+    None); a path that does not exist is a :class:`ValidationError`, not a traceback."""
+    if isinstance(rules, pd.DataFrame):
+        return rules.copy()
+    path = Path(rules or default)
+    if not path.exists():
+        raise ValidationError(layer, [(None, "rules", f"no file {path}")])
+    return pd.read_csv(path, **read_csv)
 
 
 def check_choice(value: str, choices: tuple[str, ...], *, layer: str, field: str) -> str:

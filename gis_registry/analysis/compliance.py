@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection
 
+from gis_registry.analysis._frames import read_rule_table
 from gis_registry.analysis.zoning import check_geometry, parcel_zones
 from gis_registry.errors import ValidationError
 
@@ -32,10 +33,8 @@ def slug(name: str) -> str:
 
 def load_rules(rules: pd.DataFrame | str | Path | None = None) -> pd.DataFrame:
     """The rule table (the default CSV when None), checked."""
-    table = (
-        rules.copy()
-        if isinstance(rules, pd.DataFrame)
-        else pd.read_csv(rules or RULES_CSV, dtype=str, keep_default_na=False)
+    table = read_rule_table(
+        rules, RULES_CSV, layer="compliance rules", dtype=str, keep_default_na=False
     )
     missing = [c for c in RULE_COLUMNS if c not in table.columns]
     if missing:

@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from gis_registry import domain
-from gis_registry.analysis._frames import check_distance, degree_radius, frame
+from gis_registry.analysis._frames import check_distance, degree_radius, frame, read_rule_table
 from gis_registry.analysis.condition import age_years, latest_condition
 from gis_registry.errors import ValidationError
 from gis_registry.fiscal import fiscal_year_bounds, to_ce
@@ -65,10 +65,8 @@ _AGENCY_FUNDING = {"DOH": "doh", "DRR": "drr", "DWR": "dwr"}
 
 def load_rules(rules: pd.DataFrame | str | Path | None = None) -> pd.DataFrame:
     """The treatment rule table (the default CSV when None), checked."""
-    table = (
-        rules.copy()
-        if isinstance(rules, pd.DataFrame)
-        else pd.read_csv(rules or RULES_CSV, dtype={"rule": str, "surfaces": str})
+    table = read_rule_table(
+        rules, RULES_CSV, layer="treatment rules", dtype={"rule": str, "surfaces": str}
     )
     missing = [c for c in RULE_COLUMNS if c not in table.columns]
     if missing:

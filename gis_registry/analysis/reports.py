@@ -311,8 +311,6 @@ def zoning_check(
     """
     from gis_registry.analysis import compliance
 
-    if isinstance(rules, (str, Path)) and not Path(rules).exists():
-        raise ValidationError("compliance", [(None, "rules", f"no file {rules}")])
     day = _today(on)
     result = compliance.check_compliance(conn, asset=asset, geom=geom, on=day, rules=rules)
     return Report(
@@ -463,8 +461,6 @@ def programme(
 
     for value in funding_bodies or ():
         check_choice(value, domain.FUNDING_BODIES, layer="programme", field="funding_body")
-    if isinstance(rules, (str, Path)) and not Path(rules).exists():
-        raise ValidationError("programme", [(None, "rules", f"no file {rules}")])
     prog = prog_.work_programme(
         conn,
         fiscal_year=fiscal_year,
@@ -497,11 +493,9 @@ def programme(
 
 def year_range(first: int | None, last: int | None) -> tuple[int, int] | None:
     """An inclusive range of fiscal years from its two ends; one end alone is that one year."""
-    if first is None and last is None:
-        return None
-    first = last if first is None else first
-    last = first if last is None else last
-    return (first, last)  # type: ignore[return-value]  # at least one end was given
+    if first is None:
+        return None if last is None else (last, last)
+    return (first, first if last is None else last)
 
 
 def maintenance_history(

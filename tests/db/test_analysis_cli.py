@@ -156,6 +156,17 @@ def test_user_mistakes_are_errors_not_tracebacks(run, args):
     assert "error:" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_missing_rule_file_is_named(run, tmp_path):
+    missing = tmp_path / "my_rules.csv"
+    for args in (
+        ("zoning", "check", "--asset", "landfill", "--geom", "POINT(99.45 18.30)"),
+        ("maintenance", "programme", "--fiscal-year", "2570", "--budget-thb", "1000000"),
+    ):
+        result = run(*args, "--rules", str(missing))
+        assert result.exit_code == 1, result.output
+        assert f"field 'rules': no file {missing}" in result.stderr
+
+
 def test_file_inputs(run, tmp_path):
     candidates = tmp_path / "candidates.geojson"
     candidates.write_text(
