@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from gis_registry.cli import analysis, auth, data, db, maps, network, serve
+from gis_registry.cli import analysis, auth, data, db, files, maps, network, serve
 
 app = typer.Typer(
     help="Lampang PAO geospatial infrastructure asset registry.",
@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _group in (db, data, network, analysis, maps, auth, serve):
+for _group in (db, data, files, network, analysis, maps, auth, serve):
     _group.register(app)
 
 __all__ = ["app"]

@@ -207,3 +207,21 @@ def restrictions(
             vehicle_tonnes=vehicle_tonnes,
             all_weather=all_weather,
         )
+
+
+def progress() -> Any:
+    """A rich progress display on stderr for long work (reading, validating, writing files);
+    silent when stderr is not a terminal, so logs and tests stay clean."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=False,
+    )

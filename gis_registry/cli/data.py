@@ -1,4 +1,4 @@
-"""``demo``, ``demo-summary``, ``import`` and ``export``: data in and out of the registry."""
+"""``demo`` and ``demo-summary``: the demo province and what the registry holds."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ def register(app: typer.Typer) -> None:
     """Add the data commands to the main app."""
     app.command()(demo)
     app.command("demo-summary")(demo_summary)
-    app.command("import")(import_)
-    app.command("export")(export)
 
 
 def demo(
@@ -38,33 +36,6 @@ def demo(
     for layer, count in report.counts.items():
         echo(f"{layer:>20}: {count:>9,}")
     echo(f"loaded in {report.seconds:.1f} s (seed {seed}, scale {scale:g})")
-
-
-def import_(
-    layer: Annotated[str, typer.Argument(help="layer to add to, e.g. water_sources")],
-    path: Annotated[str, typer.Argument(help="GeoPackage, GeoJSON, FlatGeobuf, Shapefile...")],
-    source_layer: Annotated[str | None, typer.Option(help="layer inside the file")] = None,
-    crs: Annotated[str | None, typer.Option(help="CRS when the file declares none")] = None,
-) -> None:
-    """Validate and add every feature of a file to a layer (all or nothing)."""
-    from gis_registry.io.files import import_file
-
-    with user_errors(), engine().begin() as conn:
-        ids = import_file(conn, layer, path, source_layer=source_layer, crs=crs)
-    echo(f"imported {len(ids)} {layer} (ids {min(ids)}-{max(ids)})")
-
-
-def export(
-    layer: Annotated[str, typer.Argument(help="layer to write")],
-    path: Annotated[str, typer.Argument(help="output file; its extension picks the format")],
-    crs: Annotated[str | None, typer.Option(help="output CRS, default EPSG:4326")] = None,
-) -> None:
-    """Write a layer to a file, Thai text in UTF-8."""
-    from gis_registry.io.files import export_layer
-
-    with user_errors(), engine().connect() as conn:
-        count = export_layer(conn, layer, path, crs=crs)
-    echo(f"wrote {count} {layer} to {path}")
 
 
 def demo_summary(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
