@@ -243,7 +243,7 @@ def priority(
         w.pop("criticality", None)
     total = sum(w.values())
     need = 100.0 - items["condition_index"].astype(float).fillna(50.0)
-    klass = items["road_class"].map(CLASS_WEIGHT).fillna(30.0)
+    klass = items["road_class"].map(CLASS_WEIGHT).astype(float).fillna(30.0)
     pop = items["population_served"].astype(float).fillna(0.0)
     pop_score = 100.0 * np.log1p(pop) / np.log1p(pop.max()) if pop.max() > 0 else pop * 0.0
     parts = {"condition": need, "road_class": klass, "population": pop_score}

@@ -163,7 +163,7 @@ def parse_date(value: str | None, name: str) -> date | None:
 def read_file(value: str, name: str) -> Any:
     """A vector file (any format GDAL reads) in EPSG:4326, read as the imports read it: a file
     that does not declare its CRS is refused, never taken for lon/lat."""
-    from gis_registry.io.files import read_file as read
+    from gis_registry.io.read import read_file as read
 
     try:
         frame = read(value)

@@ -1,18 +1,21 @@
-"""``demo`` and ``demo-summary``: the demo province and what the registry holds."""
+"""``demo``, ``demo-summary`` and ``clear``: the demo province, what the registry holds, and
+emptying layers."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
-from gis_registry.cli._common import echo, engine, print_json, user_errors
+from gis_registry.cli._common import echo, engine, fail, print_json, user_errors
 
 
 def register(app: typer.Typer) -> None:
     """Add the data commands to the main app."""
     app.command()(demo)
     app.command("demo-summary")(demo_summary)
+    app.command()(clear)
 
 
 def demo(
@@ -21,8 +24,17 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="do nothing when the registry already holds data")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="replace the registry's data even if the demo did not load it"
+        ),
+    ] = False,
 ) -> None:
-    """Load the deterministic Lampang demo province (replacing what the registry holds)."""
+    """Load the deterministic Lampang demo province (replacing what the registry holds).
+
+    Refuses to replace data the demo did not load (an import, OSM) unless --force.
+    """
     from gis_registry.db import migrate as m
     from gis_registry.demo import load_demo, registry_is_empty
 
@@ -32,7 +44,7 @@ def demo(
         if if_empty and not registry_is_empty(eng):
             echo("registry already holds data; leaving it as it is (drop --if-empty to reload)")
             return
-        report = load_demo(eng, seed=seed, scale=scale)
+        report = load_demo(eng, seed=seed, scale=scale, force=force)
     for layer, count in report.counts.items():
         echo(f"{layer:>20}: {count:>9,}")
     echo(f"loaded in {report.seconds:.1f} s (seed {seed}, scale {scale:g})")
@@ -51,3 +63,60 @@ def demo_summary(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
         echo(f"{section}")
         for key, value in values.items():
             echo(f"  {key:<40} {value}")
+
+
+def interactive() -> bool:
+    """Whether a person can answer a question on stdin (tests replace this)."""
+    return sys.stdin.isatty()
+
+
+def _rows(counts: dict[str, int], layers: set[str]) -> str:
+    return ", ".join(
+        f"{n:,} {table}" + ("" if table in layers else " (cascade)")
+        for table, n in counts.items()
+        if n or table in layers
+    )
+
+
+def clear(
+    layers: Annotated[
+        list[str] | None, typer.Argument(help="layers to empty, e.g. water_sources inspections")
+    ] = None,
+    all_layers: Annotated[bool, typer.Option("--all", help="empty every layer")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+) -> None:
+    """Delete every row of some layers, with what their foreign keys cascade to.
+
+    Says first what would go; asks before deleting unless --yes (and refuses, without a
+    terminal to ask on, unless --yes). Referring rows that are not cascaded (bridges on roads)
+    stop the clear: name their layer too. Not recorded as a load, nor in the feature history.
+    """
+    from gis_registry.db.tables import LAYERS
+    from gis_registry.io.clear import clear_layers, count_rows_to_clear
+
+    if all_layers == bool(layers):
+        raise typer.BadParameter(
+            "name the layers to clear, or pass --all (not both)", param_hint="LAYERS"
+        )
+    wanted = None if all_layers else list(layers or [])
+    named = set(LAYERS if wanted is None else wanted)
+    with user_errors():
+        eng = engine()
+        try:
+            with eng.connect() as conn:
+                counts = count_rows_to_clear(conn, wanted)
+            if not any(counts.values()):
+                echo("nothing to delete: " + ", ".join(sorted(named)) + " hold no rows")
+                return
+            echo(f"will delete {_rows(counts, named)}")
+            if not yes:
+                if not interactive():
+                    fail(
+                        "not deleting without confirmation: pass --yes to clear without a terminal"
+                    )
+                typer.confirm("delete these rows?", abort=True)
+            with eng.begin() as conn:
+                done = clear_layers(conn, wanted)
+        finally:
+            eng.dispose()
+    echo(f"deleted {_rows(done, named)}")

@@ -25,7 +25,9 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    UniqueConstraint,
     func,
+    text,
 )
 
 from gis_registry import domain
@@ -132,6 +134,21 @@ def positive(table: str, column: str) -> CheckConstraint:
     return check(table, f"{column}_positive", f"{column} > 0", f"{column} must be greater than 0")
 
 
+def code_column(what: str, prefix: str, width: int) -> Column:
+    """The unique ``code`` column: the natural key by which files name a record (0004).
+
+    ``prefix`` and ``width`` say how migration 0004 filled the code of rows it found
+    (``prefix-`` + the id zero-padded to ``width`` digits), so that every row has a key.
+    """
+    return Column(
+        "code",
+        Text,
+        unique=True,
+        comment=f"{what} code, unique: the key imports and exports match records by; "
+        f"rows older than migration 0004 got '{prefix}-' + id zero-padded to {width} digits",
+    )
+
+
 def owner_columns(table: str) -> tuple[Column, Column, CheckConstraint, CheckConstraint]:
     """Owner is a local body or a national agency, never both."""
     return (
@@ -195,6 +212,13 @@ local_bodies = Table(
     *names(),
     Column("kind", Text, nullable=False),
     Column("district_code", Text, ForeignKey("districts.code", ondelete="RESTRICT"), index=True),
+    Column(
+        "tambon_code",
+        Text,
+        index=True,
+        comment="DOPA code of the tambon this LGO is seated in; not unique: an SAO and a "
+        "municipality can share a tambon",
+    ),
     Column("boundary", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
     Column("office", Geometry("POINT", srid=SRID), nullable=False),
     Column(
@@ -217,6 +241,19 @@ local_bodies = Table(
         field="district_code",
     ),
     check("local_bodies", "seq_positive", "seq > 0", "seq must be greater than 0"),
+    check(
+        "local_bodies",
+        "tambon_code_format",
+        "tambon_code ~ '^[0-9]{6}$'",
+        "tambon_code is the 6-digit DOPA code of a tambon (district code + 2 digits)",
+    ),
+    check(
+        "local_bodies",
+        "tambon_in_district",
+        "tambon_code LIKE district_code || '__'",
+        "tambon_code must be a tambon of the LGO's district (start with its district_code)",
+        field="tambon_code",
+    ),
     *geometry_checks("local_bodies", "boundary"),
     comment="Local government organisations (องค์กรปกครองส่วนท้องถิ่น); the PAO covers the province.",
 )
@@ -256,6 +293,7 @@ rivers = Table(
     "rivers",
     metadata,
     Column("id", Integer, primary_key=True),
+    code_column("river", "R", 2),
     *names(),
     Column("geom", Geometry("LINESTRING", srid=SRID), nullable=False),
     Column(
@@ -272,7 +310,14 @@ roads = Table(
     "roads",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("code", Text, index=True, comment="road code: 1035, ลป.4007, ลป.ถ. 1-0023"),
+    # no index of its own: uq_roads_code_segment leads with code and serves lookups by code
+    Column("code", Text, comment="road code: 1035, ลป.4007, ลป.ถ. 1-0023"),
+    Column(
+        "segment",
+        SmallInteger,
+        comment="segment number within the road code (1, 2, ...); (code, segment) is unique; "
+        "migration 0004 numbered older rows of each code in id order",
+    ),
     *names(),
     Column("road_class", Text, nullable=False),
     *_road_owner[:2],
@@ -308,6 +353,8 @@ roads = Table(
         f"surface must be one of {', '.join(domain.SURFACES)}",
     ),
     positive("roads", "width_m"),
+    positive("roads", "segment"),
+    UniqueConstraint("code", "segment", name="uq_roads_code_segment"),
     check("roads", "lanes_range", "lanes BETWEEN 1 AND 12", "lanes must be between 1 and 12"),
     *[
         check(
@@ -328,6 +375,7 @@ bridges = Table(
     "bridges",
     metadata,
     Column("id", Integer, primary_key=True),
+    code_column("bridge", "B", 4),
     Column(
         "road_id", Integer, ForeignKey("roads.id", ondelete="RESTRICT"), nullable=False, index=True
     ),
@@ -366,6 +414,7 @@ water_sources = Table(
     "water_sources",
     metadata,
     Column("id", Integer, primary_key=True),
+    code_column("water source", "W", 6),
     *names(),
     Column("kind", Text, nullable=False),
     Column("capacity_m3", Float),
@@ -423,6 +472,7 @@ zoning_plans = Table(
     "zoning_plans",
     metadata,
     Column("id", Integer, primary_key=True),
+    code_column("comprehensive plan", "ZP", 3),
     *names(),
     Column("effective_date", Date, nullable=False),
     Column("expiry_date", Date),
@@ -441,6 +491,7 @@ zoning_zones = Table(
     "zoning_zones",
     metadata,
     Column("id", Integer, primary_key=True),
+    code_column("zone", "ZZ", 6),
     Column(
         "plan_id",
         Integer,
@@ -469,6 +520,7 @@ hazard_areas = Table(
     "hazard_areas",
     metadata,
     Column("id", Integer, primary_key=True),
+    code_column("hazard area", "HZ", 6),
     *names(),
     Column("hazard_type", Text, nullable=False),
     Column("severity", Text, nullable=False),
@@ -528,6 +580,7 @@ inspections = Table(
     "inspections",
     metadata,
     Column("id", Integer, primary_key=True),
+    code_column("inspection", "I", 6),
     *asset_columns("inspections"),
     Column("inspected_on", Date, nullable=False),
     Column("condition_score", Numeric(6, 2), nullable=False),
@@ -564,6 +617,7 @@ maintenance_works = Table(
     "maintenance_works",
     metadata,
     Column("id", Integer, primary_key=True),
+    code_column("maintenance work", "MW", 6),
     *asset_columns("maintenance_works"),
     Column("treatment", Text, nullable=False),
     Column("description", Text),
@@ -660,6 +714,38 @@ LAYERS: dict[str, Table] = {
 
 # Rules enforced by triggers (see the initial migration) rather than CHECK constraints.
 RULES["bridge_on_road"] = ("geom", "a bridge must lie on its road (within 10 m)")
+
+LOAD_SOURCES = ("demo", "import", "osm")
+
+# Provenance, not a layer: no history trigger, never cleared or replaced by a load (0004).
+data_loads = Table(
+    "data_loads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", Text, nullable=False, comment="demo, import (a file) or osm"),
+    Column("layer", Text, nullable=False, comment="the layer loaded"),
+    Column(
+        "path",
+        Text,
+        comment="what was read: a file path or URL; for the demo its seed and scale",
+    ),
+    Column("mode", Text, comment="append, upsert or replace (the demo replaces)"),
+    Column("inserted", Integer, nullable=False, server_default="0"),
+    Column("updated", Integer, nullable=False, server_default="0"),
+    Column("deleted", Integer, nullable=False, server_default="0"),
+    Column("loaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("loaded_by", Text, nullable=False, server_default=text("session_user")),
+    check(
+        "data_loads",
+        "source_known",
+        _in("source", LOAD_SOURCES),
+        f"source must be one of {', '.join(LOAD_SOURCES)}",
+    ),
+    non_negative("data_loads", "inserted"),
+    non_negative("data_loads", "updated"),
+    non_negative("data_loads", "deleted"),
+    comment="Every bulk load into the registry (demo, file import, OSM): where the rows came from.",
+)
 
 # Users, API keys and feature history (migration 0003) live on the same metadata.
 from gis_registry.db import tables_auth  # noqa: E402, F401

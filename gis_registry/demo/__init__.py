@@ -8,7 +8,7 @@ hazard areas, and five fiscal years of inspections and works. Three weak links a
 purpose: bridges that are the only road to some villages (and, in one case, an LGO office).
 """
 
-from gis_registry.demo.load import load_demo, load_plan, registry_is_empty
+from gis_registry.demo.load import check_replaceable, load_demo, load_plan, registry_is_empty
 from gis_registry.demo.model import DemoPlan, DemoReport, WeakLink
 from gis_registry.demo.plan import plan_demo
 
@@ -16,6 +16,7 @@ __all__ = [
     "DemoPlan",
     "DemoReport",
     "WeakLink",
+    "check_replaceable",
     "load_demo",
     "load_plan",
     "plan_demo",

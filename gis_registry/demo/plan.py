@@ -9,6 +9,7 @@ import pandas as pd
 import shapely
 
 from gis_registry.demo.bridges import bridge_frame
+from gis_registry.demo.codes import assign_codes
 from gis_registry.demo.facts import load_facts
 from gis_registry.demo.geo import GRID, WGS84, as_multipolygon, to_wgs84, utm_to_lonlat
 from gis_registry.demo.hazards import hazard_frame
@@ -217,6 +218,7 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
         "inspections": inspections,
         "maintenance_works": works,
     }
+    assign_codes(frames)
     weak = weak_links(net, seg_id, b, sett, lgos)
     return DemoPlan(seed=seed, scale=scale, frames=frames, weak_links=weak)
 

@@ -25,6 +25,7 @@ PLAN_RADIUS = 15_000.0
 PLANS: tuple[dict[str, Any], ...] = (
     {
         "id": 1,
+        "code": "LP-CITY-2561",
         "name_th": "ผังเมืองรวมเมืองลำปาง พ.ศ. 2561",
         "name_en": "Lampang City Comprehensive Plan 2018",
         "effective_date": dt.date(2018, 6, 14),
@@ -33,6 +34,7 @@ PLANS: tuple[dict[str, Any], ...] = (
     },
     {
         "id": 2,
+        "code": "LP-CITY-2567",
         "name_th": "ผังเมืองรวมเมืองลำปาง (ปรับปรุงครั้งที่ 1) พ.ศ. 2567",
         "name_en": "Lampang City Comprehensive Plan 2024 (first revision)",
         "effective_date": dt.date(2024, 3, 1),
@@ -51,7 +53,10 @@ def category_frame(facts: Facts) -> pd.DataFrame:
 
 
 def plan_frame() -> pd.DataFrame:
-    """The zoning_plans rows: the 2018 plan (expired) and its 2024 revision (in force)."""
+    """The zoning_plans rows: the 2018 plan (expired) and its 2024 revision (in force).
+
+    Plan codes are ``LP-CITY-<year of the plan, BE>``: Lampang city's plan of 2561 and 2567.
+    """
     return pd.DataFrame([{k: v for k, v in p.items() if k != "grow"} for p in PLANS])
 
 

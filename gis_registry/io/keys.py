@@ -28,9 +28,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 # Columns the registry writes itself: an import skips them (an export carries them for reading).
-READ_ONLY = frozenset(
-    {"id", "created_at", "updated_at", "area_km2", "area_m2", "length_m"}
-)
+READ_ONLY = frozenset({"id", "created_at", "updated_at", "area_km2", "area_m2", "length_m"})
 
 
 @dataclass(frozen=True)

@@ -179,3 +179,52 @@ def test_reload_is_idempotent_and_small_scales_load(scratch_engine):
     bigger = load_demo(scratch_engine, seed=52, scale=2)
     assert bigger.counts["roads"] > 4 * first.counts["roads"]
     assert bigger.counts["settlements"] > 1700
+
+
+def test_every_record_has_its_natural_key(demo_conn):
+    from gis_registry.io.keys import NATURAL_KEYS
+
+    patterns = {
+        "rivers": r"^R-[0-9]{2}$",
+        "bridges": r"^B-[0-9]{4,}$",
+        "water_sources": r"^W-(52|52[0-9]{4}|[A-Z]+)-[0-9]{3,}$",
+        "zoning_plans": r"^LP-CITY-25[0-9]{2}$",
+        "zoning_zones": r"^LP-CITY-25[0-9]{2}-.+$",
+        "hazard_areas": r"^(FL|LS)-[0-9]{3}$",
+        "inspections": r"^I-[0-9]{6,}$",
+        "maintenance_works": r"^MW-25[0-9]{2}-[0-9]{4,}$",
+    }
+    for layer, pattern in patterns.items():
+        bad = scalar(
+            demo_conn, f"SELECT count(*) FROM {layer} WHERE code IS NULL OR code !~ :p", p=pattern
+        )
+        assert bad == 0, layer
+    for layer, key in NATURAL_KEYS.items():
+        cols = ", ".join(key)
+        dupes = scalar(
+            demo_conn,
+            f"SELECT count(*) FROM (SELECT {cols} FROM {layer} GROUP BY {cols} "
+            "HAVING count(*) > 1) d",
+        )
+        assert dupes == 0, layer
+    # segments run 1..n along each road code, in id order
+    gaps = scalar(
+        demo_conn,
+        """
+        SELECT count(*) FROM (
+            SELECT segment, row_number() OVER (PARTITION BY code ORDER BY id) AS n FROM roads
+        ) s WHERE segment IS DISTINCT FROM n""",
+    )
+    assert gaps == 0
+    # a work's code carries its fiscal year; an inspection's and a bridge's, the id
+    assert (
+        scalar(
+            demo_conn,
+            "SELECT count(*) FROM maintenance_works WHERE code NOT LIKE "
+            "'MW-' || fiscal_year || '-%'",
+        )
+        == 0
+    )
+    assert scalar(demo_conn, "SELECT code FROM bridges WHERE id = 7") == "B-0007"
+    # the demo knows no DOPA tambon codes, and invents none
+    assert scalar(demo_conn, "SELECT count(tambon_code) FROM local_bodies") == 0
