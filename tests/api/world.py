@@ -36,6 +36,8 @@ def build_api_world(conn) -> dict:
             }
         )
     ids["roads"] = [ids["road"], *insert_features(conn, "roads", roads)]
+    # the world brings its own palette (migrate seeds the DPT categories)
+    conn.exec_driver_sql("DELETE FROM zoning_categories")
     insert_features(
         conn,
         "zoning_categories",

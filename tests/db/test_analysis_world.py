@@ -203,6 +203,8 @@ OLD_INDUSTRIAL = box(99.44, 18.29, 99.50, 18.32)  # old plan, อ.1
 
 def build_zoning(conn) -> dict[str, int]:
     ids: dict[str, int] = {}
+    # the world brings its own palette (migrate seeds the DPT categories)
+    conn.exec_driver_sql("DELETE FROM zoning_categories")
     insert_features(
         conn,
         "zoning_categories",

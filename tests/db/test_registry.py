@@ -112,6 +112,8 @@ def test_zoning_joins_plan_and_category(reg):
     from gis_registry.queries.features import insert_features
 
     with reg.begin() as conn:
+        # the world brings its own palette (migrate seeds the DPT categories)
+        conn.exec_driver_sql("DELETE FROM zoning_categories")
         insert_features(
             conn,
             "zoning_categories",

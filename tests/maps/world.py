@@ -384,6 +384,8 @@ def build_world(conn) -> dict[str, int]:
             },
         ],
     )
+    # the world brings its own palette (migrate seeds the DPT categories)
+    conn.exec_driver_sql("DELETE FROM zoning_categories")
     insert_features(
         conn,
         "zoning_categories",
