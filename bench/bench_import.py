@@ -18,18 +18,23 @@ Database: ``<db>_bench_import`` on the configured server (the embedded cluster i
 needed), dropped, recreated and migrated on every run; it is dropped at the end unless
 ``--keep-db``. The user's registry and the test databases are never touched.
 
-Rounds alternate (ours, ogr2ogr, ours, ...), each into an emptied layer: ours into the
-registry's ``roads`` (``TRUNCATE roads ... RESTART IDENTITY CASCADE``, and the feature history
-emptied), run as a user would, ``python -m gis_registry.cli import roads FILE --mode append``
-with GIS_REGISTRY_DATABASE_URL naming the bench database (full validation, CHECK constraints,
-triggers, the generated ``length_m``, the registry's indexes); the reference is
-``ogr2ogr -f PostgreSQL PG:... FILE roads -nln roads_ogr2ogr -lco SPATIAL_INDEX=GIST
--lco GEOMETRY_NAME=geom`` (COPY, a plain new table with a GiST index; dropped before each
-round). Each round is timed from spawn to exit and its peak memory is the child's ``ru_maxrss``
-from ``os.wait4`` (the process and the children it waited for; the PostgreSQL backend's
-memory is in neither figure). A round counts only when the process exits 0 and the table then
-holds exactly ``--rows`` rows; a failure is reported with the tail of its stderr and the
-benchmark goes on.
+Rounds alternate (ours, ogr2ogr, ours, ...), each into an emptied layer (before every round
+``TRUNCATE roads ... RESTART IDENTITY CASCADE``, the feature history emptied, the scratch table
+dropped, a CHECKPOINT). Ours loads the registry's ``roads`` as a user would, ``python -m
+gis_registry.cli import roads FILE --mode append`` with GIS_REGISTRY_DATABASE_URL naming the
+bench database (full validation, CHECK constraints, triggers including the feature history, the
+generated ``length_m``, the registry's indexes); the reference is ``ogr2ogr -f PostgreSQL
+PG:... FILE roads -nln roads_ogr2ogr -lco SPATIAL_INDEX=GIST -lco GEOMETRY_NAME=geom`` (COPY, a
+plain new table with a GiST index). Each round is timed from spawn to exit by a small launcher
+process, whose ``os.wait4`` gives the command's peak memory (``ru_maxrss``: the process and the
+children it waited for; the PostgreSQL backend's memory is in neither figure) and CPU time. A
+round counts only when the process exits 0 and the table then holds exactly ``--rows`` rows; a
+failure is reported with the tail of its stderr and the benchmark goes on. A round is killed
+past ``--timeout`` or ``--max-rss-mb``. ``--tool ours|ogr2ogr`` runs one side only.
+
+Runs take a lock (``<home>/bench/import.lock``), so two at once wait for each other instead of
+dropping each other's database. The machine's CPU use is sampled for a second before each
+round; a round that starts on a busy machine (a test run beside it) is flagged as noisy.
 
 Targets: ours/ogr2ogr rows per second >= 1.0 (medians), ours peak RSS under 2 GB.
 """
@@ -466,13 +471,19 @@ def _history_table(url: str) -> bool:
     return _sql(url, "SELECT to_regclass('feature_history') IS NOT NULL")[0]
 
 
-def ours_round(url: str, path: Path, rows: int, timeout_s: float, max_rss_mb: float) -> Round:
-    """``gis-registry import roads FILE --mode append`` into an emptied ``roads``."""
-    history = _history_table(url)
-    _sql(url, "TRUNCATE roads RESTART IDENTITY CASCADE")
-    if history:
+def reset(url: str) -> None:
+    """Empty both tools' tables before every round, not only the one about to be loaded: the
+    other one's million rows would have autovacuum working through them during the round."""
+    _sql(url, "TRUNCATE roads RESTART IDENTITY CASCADE", f"DROP TABLE IF EXISTS {SCRATCH} CASCADE")
+    if _history_table(url):
         _sql(url, "TRUNCATE feature_history RESTART IDENTITY")
     _sql(url, "CHECKPOINT", optional=True)
+
+
+def ours_round(url: str, path: Path, rows: int, timeout_s: float, max_rss_mb: float) -> Round:
+    """``gis-registry import roads FILE --mode append`` into an emptied ``roads``."""
+    reset(url)
+    history = _history_table(url)
     env = dict(os.environ, GIS_REGISTRY_DATABASE_URL=url)
     cmd = [sys.executable, "-m", "gis_registry.cli", "import", "roads", str(path)]
     cmd += ["--mode", "append"]
@@ -487,8 +498,7 @@ def ours_round(url: str, path: Path, rows: int, timeout_s: float, max_rss_mb: fl
 
 def ogr_round(url: str, path: Path, rows: int, timeout_s: float, max_rss_mb: float) -> Round:
     """``ogr2ogr -f PostgreSQL`` into a new scratch table (dropped first)."""
-    _sql(url, f"DROP TABLE IF EXISTS {SCRATCH} CASCADE")
-    _sql(url, "CHECKPOINT", optional=True)
+    reset(url)
     dsn, env = ogr_dsn(url)
     cmd = [OGR2OGR, "-f", "PostgreSQL", dsn, str(path), "roads", "-nln", SCRATCH]
     cmd += ["-lco", "SPATIAL_INDEX=GIST", "-lco", "GEOMETRY_NAME=geom"]
@@ -681,6 +691,9 @@ def run(args: argparse.Namespace, settings, cache: Path) -> dict:
         verdict = "met" if ours["peak_rss_mb"] < TARGET_PEAK_MB else "NOT met"
         peak = ours["peak_rss_mb"]
         print(f"ours peak RSS {peak:,.0f} MB (target < {TARGET_PEAK_MB:,.0f} MB: {verdict})")
+    history = [r.extra["history_rows"] for r in rounds.get(OURS, []) if r.extra.get("history_rows")]
+    if history:
+        print(f"ours wrote {max(history):,} feature_history rows in a round (history not off)")
     busy = [
         r for rs in rounds.values() for r in rs if r.extra["machine_busy_before"] > BUSY_WARNING
     ]

@@ -145,12 +145,14 @@ WORK_STATUS_TERMS: dict[str, Term] = {
 }
 WORK_STATUSES = tuple(WORK_STATUS_TERMS)
 
-# Road code patterns by legal class (Highway Act B.E. 2535 numbering).
+# Road code patterns by legal class (Highway Act B.E. 2535 numbering). Rural (DRR) and local
+# codes start with the province's Thai abbreviation (ลป Lampang, ชม Chiang Mai, นน Nan): any
+# one to three Thai consonants, so a registry serves whichever province imports its roads.
 ROAD_CODE_PATTERNS: dict[str, str] = {
     "special": r"^[0-9]{1,2}$",
     "national": r"^[0-9]{1,4}$",
-    "rural": r"^ลป\.[0-9]{4}$",
-    "local": r"^ลป\.ถ\.\s?[0-9]{1,3}-[0-9]{4}$",
+    "rural": r"^[ก-ฮ]{1,3}\.[0-9]{4}$",
+    "local": r"^[ก-ฮ]{1,3}\.ถ\.\s?[0-9]{1,3}-[0-9]{4}$",
 }
 
 

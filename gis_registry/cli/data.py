@@ -87,9 +87,11 @@ def clear(
 ) -> None:
     """Delete every row of some layers, with what their foreign keys cascade to.
 
-    Says first what would go; asks before deleting unless --yes (and refuses, without a
-    terminal to ask on, unless --yes). Referring rows that are not cascaded (bridges on roads)
-    stop the clear: name their layer too. Not recorded as a load, nor in the feature history.
+    Prints what would go, then asks; without a terminal to ask on, pass --yes.
+
+    Rows that refer to a cleared layer without cascading (bridges on roads) stop the clear:
+    name their layer too. A clear is neither a load (no data_loads row) nor an edit (no
+    feature history).
     """
     from gis_registry.db.tables import LAYERS
     from gis_registry.io.clear import clear_layers, count_rows_to_clear

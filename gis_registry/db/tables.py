@@ -1,7 +1,7 @@
 """The registry's tables (SQLAlchemy Core + GeoAlchemy2).
 
 Geometries are stored in EPSG:4326 with GiST indexes; lengths and areas are generated columns
-computed in EPSG:32647 (UTM 47N), so a metre is a metre. Every rule the database can enforce is a
+measured on the geography type (geodesic, any province, any UTM zone). Every rule the database can enforce is a
 named constraint; ``RULES`` maps each name to the sentence a user sees when a write breaks it.
 Schema changes go through Alembic (``gis_registry/db/migrations``), never ``create_all``.
 """
@@ -185,14 +185,14 @@ districts = Table(
     Column(
         "area_km2",
         Float,
-        Computed(f"ST_Area(ST_Transform(boundary, {METRIC_SRID})) / 1e6", persisted=True),
+        Computed("ST_Area(boundary::geography) / 1e6", persisted=True),
     ),
     *timestamps(),
     check(
         "districts",
         "code_format",
-        "code ~ '^52[0-9]{2}$'",
-        "district code is the 4-digit DOPA code of a Lampang district (52xx)",
+        "code ~ '^[0-9]{4}$'",
+        "district code is the 4-digit DOPA code of the district (e.g. 5201)",
     ),
     *geometry_checks("districts", "boundary"),
     comment="Districts (อำเภอ) of the province.",
@@ -224,7 +224,7 @@ local_bodies = Table(
     Column(
         "area_km2",
         Float,
-        Computed(f"ST_Area(ST_Transform(boundary, {METRIC_SRID})) / 1e6", persisted=True),
+        Computed("ST_Area(boundary::geography) / 1e6", persisted=True),
     ),
     *timestamps(),
     check(
@@ -297,7 +297,7 @@ rivers = Table(
     *names(),
     Column("geom", Geometry("LINESTRING", srid=SRID), nullable=False),
     Column(
-        "length_m", Float, Computed(f"ST_Length(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
+        "length_m", Float, Computed("ST_Length(geom::geography)", persisted=True)
     ),
     *timestamps(),
     *geometry_checks("rivers"),
@@ -335,7 +335,7 @@ roads = Table(
     _road_year[0],
     Column("geom", Geometry("LINESTRING", srid=SRID), nullable=False),
     Column(
-        "length_m", Float, Computed(f"ST_Length(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
+        "length_m", Float, Computed("ST_Length(geom::geography)", persisted=True)
     ),
     *timestamps(),
     *_road_owner[2:],
@@ -509,7 +509,7 @@ zoning_zones = Table(
     ),
     Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
     Column(
-        "area_m2", Float, Computed(f"ST_Area(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
+        "area_m2", Float, Computed("ST_Area(geom::geography)", persisted=True)
     ),
     *timestamps(),
     *geometry_checks("zoning_zones"),
@@ -527,7 +527,7 @@ hazard_areas = Table(
     Column("source", Text),
     Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
     Column(
-        "area_m2", Float, Computed(f"ST_Area(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
+        "area_m2", Float, Computed("ST_Area(geom::geography)", persisted=True)
     ),
     *timestamps(),
     check(

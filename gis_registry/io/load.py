@@ -237,29 +237,27 @@ def import_file(
             assert raw is not None
             with raw.cursor() as cur:
                 cur.execute("SET LOCAL statement_timeout = 0")
-                task = progress.add_task("reading", total=source.count) if progress else None
+                stages = _Stages(progress, source.count)
                 plan.create_stage(cur)
                 for chunk in _chunks(source, plan, result):
                     copy_frame(cur, STAGE, chunk)
-                    if progress is not None:
-                        progress.update(task, completed=result.read)
+                    stages.read(result.read)
                 if result.read == 0:
                     result.problems.append(
                         Problem(None, None, "(file)", None, f"{path} holds no records")
                     )
-                if progress is not None:
-                    progress.update(task, description="checking")
+                stages.start("checking")
                 plan.check(cur)
                 whole_file = any(p.record is None for p in result.problems)
                 refused = bool(result.problems) and (not options.skip_invalid or whole_file)
                 if not refused and result.read:
-                    if progress is not None:
-                        progress.update(task, description="writing")
+                    stages.start("writing")
                     try:
                         plan.merge(cur)
                         plan.record_load(cur, str(path))
                     except _Refused:
                         refused = True
+                stages.done()
                 result.written = not refused and not options.dry_run and result.read > 0
                 if result.written:
                     transaction.commit()
@@ -273,6 +271,33 @@ def import_file(
     result.notes[:0] = source.notes  # what the reader assumed, first
     result.seconds = time.perf_counter() - started
     return result
+
+
+class _Stages:
+    """Progress of an import: records read and validated, then the checks, then the write
+    (rich tasks on the caller's Progress; nothing without one)."""
+
+    def __init__(self, progress: Any, total: int | None) -> None:
+        self.progress = progress
+        self.task = progress.add_task("reading", total=total) if progress is not None else None
+
+    def read(self, records: int) -> None:
+        """Records read and validated so far."""
+        if self.progress is not None:
+            self.progress.update(self.task, completed=records)
+
+    def start(self, name: str) -> None:
+        """The previous task complete, a new one started."""
+        if self.progress is not None:
+            self.done()
+            self.task = self.progress.add_task(name, total=1)
+
+    def done(self) -> None:
+        """The current task complete (reading: all its records, whatever the count said)."""
+        if self.progress is not None:
+            task = next(t for t in self.progress.tasks if t.id == self.task)
+            finished = max(task.completed, 1) if task.total is None else task.total
+            self.progress.update(self.task, total=finished, completed=finished)
 
 
 def _chunks(source: Source, plan: _Plan, result: ImportResult) -> Iterator[pd.DataFrame]:
