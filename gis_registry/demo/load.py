@@ -163,7 +163,7 @@ def load_plan(
                 check_replaceable(conn)
             started = time.perf_counter()
             users = _detach_users(conn)
-            before = clear_layers(conn, None)
+            before = clear_layers(conn, list(LAYERS))  # the DPT palette too: reloaded below
             seconds[layer] = time.perf_counter() - started
             raw = conn.connection.driver_connection
             assert raw is not None  # the psycopg connection of a live pool connection

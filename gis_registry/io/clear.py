@@ -67,9 +67,14 @@ class _Plan:
     foreign_keys: list[ForeignKey]
 
 
+# Reference data every registry has after ``migrate`` (0004): cleared only when named, since
+# nothing but a demo load would bring it back.
+REFERENCE = ("zoning_categories",)
+
+
 def _layers(layers: list[str] | None) -> list[str]:
     if layers is None:
-        return list(LAYERS)
+        return [name for name in LAYERS if name not in REFERENCE]
     unknown = [name for name in layers if name not in LAYERS]
     if unknown:
         raise NotFound(
@@ -168,7 +173,8 @@ def count_rows_to_clear(conn: Connection, layers: list[str] | None) -> dict[str,
     conn
         A connection to the registry.
     layers
-        Layers to empty (names of ``gis_registry.db.tables.LAYERS``); None for all of them.
+        Layers to empty (names of ``gis_registry.db.tables.LAYERS``); None for all of them
+        but the reference data (:data:`REFERENCE`, the DPT zoning categories).
 
     Returns
     -------
@@ -214,7 +220,8 @@ def clear_layers(conn: Connection, layers: list[str] | None) -> dict[str, int]:
     conn
         A connection to the registry, inside a transaction.
     layers
-        Layers to empty (names of ``gis_registry.db.tables.LAYERS``); None for all of them.
+        Layers to empty (names of ``gis_registry.db.tables.LAYERS``); None for all of them
+        but the reference data (:data:`REFERENCE`, the DPT zoning categories).
         Clearing ``zoning_categories`` removes the DPT reference categories too; ``migrate``
         does not put them back.
 

@@ -45,7 +45,7 @@ def test_lgos_tile_the_pao(demo_conn):
     assert overlap < 1.0  # m2, all pairs together
     union_km2, pao_km2 = demo_conn.execute(
         text("""
-        SELECT (SELECT ST_Area(ST_Transform(ST_Union(boundary), 32647)) / 1e6
+        SELECT (SELECT ST_Area(ST_Union(boundary)::geography) / 1e6
                 FROM local_bodies WHERE kind <> 'pao'),
                (SELECT area_km2 FROM local_bodies WHERE kind = 'pao')""")
     ).one()

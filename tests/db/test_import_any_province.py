@@ -102,3 +102,24 @@ def test_another_provinces_road_codes_are_valid(fresh, tmp_path):
     result = import_file(fresh, "roads", path)
     assert result.problems == [], result.lines()
     assert result.inserted == 2
+
+
+def test_a_second_geometry_is_read_in_the_files_crs(fresh, tmp_path):
+    # a district file in UTM 48N whose office column is WKT in the same UTM coordinates
+    districts = pyogrio.read_dataframe(_elsewhere("districts.geojson", tmp_path)).iloc[:1]
+    office = shapely.Point(104.85, 15.85)
+    utm = districts.to_crs(32648)
+    utm["office"] = gpd.GeoSeries([office], crs=4326).to_crs(32648).to_wkt().values
+    path = tmp_path / "districts_utm.gpkg"
+    pyogrio.write_dataframe(utm, path)
+    mapping = FieldMapping.load(MAPPINGS / "cod-ab-districts.yaml").with_options(
+        columns={"office": "office"}
+    )
+    result = import_file(fresh, "districts", path, ImportOptions(mapping=mapping, mode="upsert"))
+    assert result.problems == [], result.lines()
+    code = districts["ADM2_PCODE"].iloc[0].removeprefix("TH")
+    with fresh.connect() as conn:
+        x, y = conn.execute(
+            text("SELECT ST_X(office), ST_Y(office) FROM districts WHERE code = :c"), {"c": code}
+        ).one()
+    assert (x, y) == (pytest.approx(104.85, abs=1e-7), pytest.approx(15.85, abs=1e-7))

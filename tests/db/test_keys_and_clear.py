@@ -268,10 +268,11 @@ def test_clear_all_spares_users_but_not_their_lgo_link(conn):
     with pytest.raises(GisRegistryError, match="1 users still refer.*change them first"):
         clear_layers(conn, None)
     conn.execute(text("UPDATE users SET local_body_id = NULL"))
-    done = clear_layers(conn, None)
-    assert list(done) == list(LAYERS)
-    assert done["zoning_categories"] == 15 and done["inspections"] == 3
-    assert all(scalar(conn, f"SELECT count(*) FROM {layer}") == 0 for layer in LAYERS)
+    done = clear_layers(conn, None)  # all but the reference data
+    assert list(done) == [layer for layer in LAYERS if layer != "zoning_categories"]
+    assert done["inspections"] == 3
+    assert all(scalar(conn, f"SELECT count(*) FROM {layer}") == 0 for layer in done)
+    assert scalar(conn, "SELECT count(*) FROM zoning_categories") == 15
     assert scalar(conn, "SELECT count(*) FROM users") == 1
     assert clear_layers(conn, []) == {}
 
@@ -430,7 +431,11 @@ def test_clear_cli_all_with_yes(cli):
     categories = cli.count("zoning_categories")
     result = cli("clear", "--all", "--yes")
     assert result.exit_code == 0, result.output
-    assert "1 roads" in result.output and f"{categories} zoning_categories" in result.output
-    assert cli.count("roads") == 0 and cli.count("zoning_categories") == 0
+    assert "1 roads" in result.output and "zoning_categories" not in result.output
+    # the DPT palette is reference data: --all leaves it, naming it clears it
+    assert cli.count("roads") == 0 and cli.count("zoning_categories") == categories
+    result = cli("clear", "zoning_categories", "--yes")
+    assert result.exit_code == 0 and f"{categories} zoning_categories" in result.output
+    assert cli.count("zoning_categories") == 0
     result = cli("clear", "rivers", "--yes")
     assert result.exit_code == 0 and "nothing to delete" in result.output
