@@ -82,7 +82,9 @@ def clear(
     layers: Annotated[
         list[str] | None, typer.Argument(help="layers to empty, e.g. water_sources inspections")
     ] = None,
-    all_layers: Annotated[bool, typer.Option("--all", help="empty every layer but the DPT zoning categories")] = False,
+    all_layers: Annotated[
+        bool, typer.Option("--all", help="empty every layer but the DPT zoning categories")
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
 ) -> None:
     """Delete every row of some layers, with what their foreign keys cascade to.

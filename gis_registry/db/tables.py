@@ -1,8 +1,8 @@
 """The registry's tables (SQLAlchemy Core + GeoAlchemy2).
 
 Geometries are stored in EPSG:4326 with GiST indexes; lengths and areas are generated columns
-measured on the geography type (geodesic, any province, any UTM zone). Every rule the database can enforce is a
-named constraint; ``RULES`` maps each name to the sentence a user sees when a write breaks it.
+measured on the geography type (geodesic: right in any province and UTM zone). Every rule the
+database can enforce is a named constraint; ``RULES`` maps each name to the sentence a user sees when a write breaks it.
 Schema changes go through Alembic (``gis_registry/db/migrations``), never ``create_all``.
 """
 
@@ -296,9 +296,7 @@ rivers = Table(
     code_column("river", "R", 2),
     *names(),
     Column("geom", Geometry("LINESTRING", srid=SRID), nullable=False),
-    Column(
-        "length_m", Float, Computed("ST_Length(geom::geography)", persisted=True)
-    ),
+    Column("length_m", Float, Computed("ST_Length(geom::geography)", persisted=True)),
     *timestamps(),
     *geometry_checks("rivers"),
     comment="Rivers and streams that roads cross on bridges.",
@@ -334,9 +332,7 @@ roads = Table(
     ),
     _road_year[0],
     Column("geom", Geometry("LINESTRING", srid=SRID), nullable=False),
-    Column(
-        "length_m", Float, Computed("ST_Length(geom::geography)", persisted=True)
-    ),
+    Column("length_m", Float, Computed("ST_Length(geom::geography)", persisted=True)),
     *timestamps(),
     *_road_owner[2:],
     _road_year[1],
@@ -508,9 +504,7 @@ zoning_zones = Table(
         index=True,
     ),
     Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
-    Column(
-        "area_m2", Float, Computed("ST_Area(geom::geography)", persisted=True)
-    ),
+    Column("area_m2", Float, Computed("ST_Area(geom::geography)", persisted=True)),
     *timestamps(),
     *geometry_checks("zoning_zones"),
     comment="Zones of comprehensive plans.",
@@ -526,9 +520,7 @@ hazard_areas = Table(
     Column("severity", Text, nullable=False),
     Column("source", Text),
     Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=False),
-    Column(
-        "area_m2", Float, Computed("ST_Area(geom::geography)", persisted=True)
-    ),
+    Column("area_m2", Float, Computed("ST_Area(geom::geography)", persisted=True)),
     *timestamps(),
     check(
         "hazard_areas",
