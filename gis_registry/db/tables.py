@@ -2,7 +2,8 @@
 
 Geometries are stored in EPSG:4326 with GiST indexes; lengths and areas are generated columns
 measured on the geography type (geodesic: right in any province and UTM zone). Every rule the
-database can enforce is a named constraint; ``RULES`` maps each name to the sentence a user sees when a write breaks it.
+database can enforce is a named constraint; ``RULES`` maps each name to the sentence a user
+sees when a write breaks it.
 Schema changes go through Alembic (``gis_registry/db/migrations``), never ``create_all``.
 """
 
