@@ -30,7 +30,10 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 def import_(
     layer: Annotated[str, typer.Argument(help="layer to load into, e.g. water_sources")],
     path: Annotated[
-        str, typer.Argument(help="GeoPackage, GeoJSON, FlatGeobuf, Shapefile (or .zip), CSV, XLSX")
+        str,
+        typer.Argument(
+            help="GeoPackage, GeoJSON, FlatGeobuf, Shapefile (or .zip), CSV, XLSX, GeoParquet"
+        ),
     ],
     map_: Annotated[
         list[str] | None,
@@ -112,7 +115,9 @@ def export(
     layer: Annotated[str, typer.Argument(help="layer to write")],
     path: Annotated[
         str,
-        typer.Argument(help="output file: .gpkg .geojson .fgb .shp .csv .parquet (by extension)"),
+        typer.Argument(
+            help="output file: .gpkg .geojson .fgb .shp .csv .xlsx .parquet (by extension)"
+        ),
     ],
     bbox: Annotated[
         str | None, typer.Option(help="minlon,minlat,maxlon,maxlat: only features inside it")

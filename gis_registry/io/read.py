@@ -140,6 +140,8 @@ def _open_vector(
     encoding: str | None,
     chunk_rows: int,
 ) -> Source:
+    if source_layer is None:
+        _one_layer(path)
     try:
         info = pyogrio.read_info(path, layer=source_layer, encoding=encoding)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
@@ -162,6 +164,19 @@ def _open_vector(
             encoding = str(info["encoding"])
     source._chunks = _vector_chunks(path, source_layer, encoding, chunk_rows, source, check_text)
     return source
+
+
+def _one_layer(path: Path) -> None:
+    """A file of several layers (a GeoPackage of a whole project) must say which one."""
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception:  # unreadable: read_info says why, in one line
+        return
+    if len(layers) > 1:
+        names = ", ".join(str(name) for name, _ in layers[:12])
+        raise GisRegistryError(
+            f"{path} holds {len(layers)} layers ({names}): say which with --source-layer"
+        )
 
 
 def _declared_crs(text: Any) -> CRS | None:

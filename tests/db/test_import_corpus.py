@@ -688,6 +688,15 @@ def test_zip_without_a_shapefile_names_what_it_holds(lampang, tmp_path):
     assert "wells/wells.dbf" in message and "wells/wells.xlsx" in message
 
 
+def test_a_geopackage_of_several_layers_needs_source_layer(lampang, tmp_path):
+    path = tmp_path / "project.gpkg"
+    pyogrio.write_dataframe(wells(["W-GP1"]), path, layer="wells")
+    pyogrio.write_dataframe(wells(["W-GP2"]), path, layer="ponds")
+    refuse_file(lampang.engine, "water_sources", path, r"2 layers \(wells, ponds\).*--source-layer")
+    result = load(lampang.engine, "water_sources", path, source_layer="ponds")
+    assert result.inserted == 1
+
+
 def test_zipped_shapefile_imports(lampang, tmp_path):
     shp = tmp_path / "wells.shp"
     pyogrio.write_dataframe(wells(["W-ZIP1", "W-ZIP2"]), shp, encoding="UTF-8")
