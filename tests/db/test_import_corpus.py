@@ -690,8 +690,8 @@ def test_zip_without_a_shapefile_names_what_it_holds(lampang, tmp_path):
 
 def test_a_geopackage_of_several_layers_needs_source_layer(lampang, tmp_path):
     path = tmp_path / "project.gpkg"
-    pyogrio.write_dataframe(wells(["W-GP1"]), path, layer="wells")
-    pyogrio.write_dataframe(wells(["W-GP2"]), path, layer="ponds")
+    pyogrio.write_dataframe(wells(["W-LAYERS1"]), path, layer="wells")
+    pyogrio.write_dataframe(wells(["W-LAYERS2"]), path, layer="ponds")
     refuse_file(lampang.engine, "water_sources", path, r"2 layers \(wells, ponds\).*--source-layer")
     result = load(lampang.engine, "water_sources", path, source_layer="ponds")
     assert result.inserted == 1
