@@ -1,6 +1,7 @@
 """Small helpers shared by the analyses: run bound SQL into (Geo)DataFrames, metre radii.
 
-Distances are measured on the ellipsoid (``geography``) or in EPSG:32647, never in degrees.
+Distances are measured on the ellipsoid (``geography``) or in the province's UTM zone
+(:func:`gis_registry.geodesy.metric_srid`, bound as ``:metric_srid``), never in degrees.
 The GiST indexes are on the EPSG:4326 ``geom`` columns, so every metre test is written as
 ``ST_DWithin(a.geom, b.geom, :deg) AND ST_DWithin(a.geom::geography, b.geom::geography, :m)``:
 the first term is a conservative box in degrees that the index answers, the second the exact

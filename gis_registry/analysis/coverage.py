@@ -22,6 +22,7 @@ from gis_registry.analysis._frames import (
     geo_frame,
 )
 from gis_registry.errors import ValidationError
+from gis_registry.geodesy import metric_srid
 
 GROUPS = ("local_body", "district")
 PAVED_SURFACES = ("asphalt", "concrete")
@@ -257,7 +258,8 @@ def unpaved_only_villages(conn: Connection, *, distance_m: float = 2_000.0):
 
 
 # Boundaries cut into pieces of at most 64 vertices: each piece probes the roads' GiST index,
-# and roads wholly inside a piece are measured by their stored length.
+# and roads wholly inside a piece are measured by their stored length (geodesic); the parts of
+# roads crossing a piece's edge in the province's UTM zone (``:metric_srid``).
 _DENSITY_SQL = """
 WITH pieces AS MATERIALIZED (
     SELECT lb.id AS local_body_id, ST_Subdivide(lb.boundary, 64) AS geom
@@ -266,7 +268,8 @@ WITH pieces AS MATERIALIZED (
 clipped AS MATERIALIZED (
     SELECT p.local_body_id, r.surface,
            CASE WHEN ST_CoveredBy(r.geom, p.geom) THEN r.length_m
-                ELSE ST_Length(ST_Transform(ST_Intersection(r.geom, p.geom), 32647))
+                ELSE ST_Length(ST_Transform(ST_Intersection(r.geom, p.geom),
+                                             CAST(:metric_srid AS integer)))
            END AS length_m
     FROM pieces p
     JOIN roads r ON ST_Intersects(r.geom, p.geom)
@@ -297,7 +300,11 @@ def road_density(conn: Connection) -> pd.DataFrame:
     out = frame(
         conn,
         _DENSITY_SQL,
-        {"paved": list(PAVED_SURFACES), "all_weather": list(domain.ALL_WEATHER_SURFACES)},
+        {
+            "paved": list(PAVED_SURFACES),
+            "all_weather": list(domain.ALL_WEATHER_SURFACES),
+            "metric_srid": metric_srid(conn),
+        },
     )
     area = out["area_km2"].where(out["area_km2"] > 0)
     km = out["road_km"].where(out["road_km"] > 0)

@@ -21,13 +21,16 @@ from sqlalchemy import Connection
 from gis_registry import domain
 from gis_registry.analysis._frames import frame
 from gis_registry.errors import ValidationError
+from gis_registry.geodesy import metric_srid
 
 KEYS = ["hazard_type", "severity", "local_body_id"]
 LAYERS = ("road", "bridge", "water_source", "village")
 # One statement. Hazard areas are dissolved per (type, severity), subdivided into pieces of at
 # most 128 vertices and the pieces cut by the LGO boundaries (the PAO left out): the pieces
 # partition the hazard land, so lengths add up and the LGO comes with the piece. Each asset
-# join is then a GiST probe against a small polygon whose prepared form PostGIS caches.
+# join is then a GiST probe against a small polygon whose prepared form PostGIS caches. A road
+# wholly inside a piece counts its stored (geodesic) length, a road crossing a piece's edge the
+# length of its part inside, measured in the province's UTM zone (``:metric_srid``).
 # One row per exposed asset and (type, severity, LGO): the figures are counts of these rows.
 _EXPOSURE_SQL = """
 WITH zones AS MATERIALIZED (
@@ -46,7 +49,8 @@ WITH zones AS MATERIALIZED (
 road_pieces AS MATERIALIZED (
     SELECT z.hazard_type, z.severity, z.local_body_id, r.id,
            CASE WHEN ST_Covers(z.geom, r.geom) THEN r.length_m
-                ELSE ST_Length(ST_Transform(ST_Intersection(r.geom, z.geom), 32647))
+                ELSE ST_Length(ST_Transform(ST_Intersection(r.geom, z.geom),
+                                             CAST(:metric_srid AS integer)))
            END AS length_m
     FROM zones z
     JOIN roads r ON ST_Intersects(r.geom, z.geom)
@@ -117,7 +121,8 @@ def exposed_assets(
         (a village's). A road or bridge on an LGO boundary has a row per LGO; a village
         counts in its own LGO. Ordered by layer, asset, type, severity (high first), LGO.
     """
-    rows = frame(conn, _EXPOSURE_SQL, {"types": _check_types(hazard_types)})
+    params = {"types": _check_types(hazard_types), "metric_srid": metric_srid(conn)}
+    rows = frame(conn, _EXPOSURE_SQL, params)
     if not len(rows):
         return pd.DataFrame(columns=ASSET_COLUMNS)
     rows["local_body_id"] = rows["local_body_id"].astype("Int64")

@@ -18,13 +18,14 @@ from sqlalchemy import Connection
 from gis_registry.analysis._frames import check_distance, degree_radius, frame
 from gis_registry.analysis.coverage import check_kinds, water_coverage
 from gis_registry.errors import ValidationError
+from gis_registry.geodesy import metric_srid
 
 MAX_SITES = 1_000
 MAX_GRID_CELLS = 2_000_000
 
 _GRID_SQL = """
 WITH u AS (
-    SELECT ST_Transform(ST_Collect(geom), 32647) AS g
+    SELECT ST_Transform(ST_Collect(geom), CAST(:metric_srid AS integer)) AS g
     FROM settlements WHERE id = ANY(CAST(:ids AS int[]))
 ),
 cells AS (
@@ -137,8 +138,9 @@ def site_water_sources(
     n : most sources to choose
     distance_m : coverage radius in metres (straight line), as in
         :func:`gis_registry.analysis.coverage.water_coverage`
-    candidates : ``"grid"`` (centres of a ``grid_m`` square grid in EPSG:32647 over the
-        uncovered villages, kept where they reach one) or candidate points in EPSG:4326
+    candidates : ``"grid"`` (centres of a ``grid_m`` square grid in the province's UTM zone
+        over the uncovered villages, kept where they reach one) or candidate points in
+        EPSG:4326
     kinds : existing sources of these kinds count as covering (None = all)
 
     Returns
@@ -166,10 +168,9 @@ def site_water_sources(
         if candidates != "grid":
             raise ValidationError("siting", [(None, "candidates", "'grid' or a set of points")])
         grid_m = check_distance(grid_m, layer="siting", field="grid_m")
+        grid = {**params, "grid_m": grid_m, "metric_srid": metric_srid(conn)}
         points = (
-            frame(conn, _GRID_SQL, {**params, "grid_m": grid_m})[["lon", "lat"]].to_numpy()
-            if ids
-            else np.zeros((0, 2))
+            frame(conn, _GRID_SQL, grid)[["lon", "lat"]].to_numpy() if ids else np.zeros((0, 2))
         )
     else:
         points = candidate_points(candidates)

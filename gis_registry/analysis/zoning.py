@@ -2,7 +2,8 @@
 
 Plans expire: every analysis uses the plans in force on a date (``on``, default today). A plan
 is in force from its ``effective_date`` (inclusive) until its ``expiry_date`` (exclusive;
-none = still in force). Shares and areas are measured in EPSG:32647 like ``area_m2``.
+none = still in force). Stored zone areas (``area_m2``) are geodesic; shares and clipped areas
+are measured in the province's UTM zone (:func:`gis_registry.geodesy.metric_srid`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, text
 
 from gis_registry.analysis._frames import check_choice, frame
 from gis_registry.errors import ValidationError
+from gis_registry.geodesy import metric_srid
 
 AREA_GROUPS = ("plan", "local_body")
 
@@ -65,8 +67,9 @@ WHERE ST_Intersects(z.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) AND {IN_
 ORDER BY p.effective_date DESC, z.id
 """
 # A point counts as a share of 1 per zone, a line by length, a polygon by area.
-_MEASURE = """CASE ST_Dimension({g}) WHEN 2 THEN ST_Area(ST_Transform({g}, 32647))
-                    WHEN 1 THEN ST_Length(ST_Transform({g}, 32647)) ELSE 1 END"""
+_MEASURE = """CASE ST_Dimension({g})
+    WHEN 2 THEN ST_Area(ST_Transform({g}, CAST(:metric_srid AS integer)))
+    WHEN 1 THEN ST_Length(ST_Transform({g}, CAST(:metric_srid AS integer))) ELSE 1 END"""
 _PIECE = "ST_CollectionExtract(ST_Intersection(z.geom, parcel.g), ST_Dimension(parcel.g) + 1)"
 _PARCEL_SQL = f"""
 WITH parcel AS (SELECT ST_GeomFromText(:wkt, 4326) AS g),
@@ -92,7 +95,8 @@ GROUP BY p.id, z.category, c.key
 ORDER BY p.id, c.sort_order, z.category
 """
 _CLIPPED = """CASE WHEN ST_CoveredBy(z.geom, lb.boundary) THEN z.area_m2
-    ELSE ST_Area(ST_Transform(ST_Intersection(z.geom, lb.boundary), 32647)) END"""
+    ELSE ST_Area(ST_Transform(ST_Intersection(z.geom, lb.boundary),
+                              CAST(:metric_srid AS integer))) END"""
 _AREAS_BY_LGO_SQL = f"""
 SELECT lb.id AS local_body_id, lb.name_th AS local_body_th, lb.name_en AS local_body_en,
        z.category, c.name_th AS category_th, c.name_en AS category_en,
@@ -164,7 +168,7 @@ def parcel_zones(conn: Connection, parcel, *, on: date | None = None) -> pd.Data
     import shapely
 
     geom = check_geometry(parcel)
-    params = {"wkt": geom.wkt, "on": _on(on)}
+    params = {"wkt": geom.wkt, "on": _on(on), "metric_srid": metric_srid(conn)}
     out = frame(conn, _PARCEL_SQL, params)
     total = float(conn.execute(text(_PARCEL_MEASURE_SQL), params).scalar() or 0)
     covered = float(out["share"].sum()) if len(out) else 0.0
@@ -194,5 +198,6 @@ def zoning_areas(conn: Connection, *, by: str = "plan", on: date | None = None) 
     """Area (km²) of each DPT category per plan (``by='plan'``) or per LGO (clipped to its
     boundary; the PAO is left out), for the plans in force on ``on``."""
     check_choice(by, AREA_GROUPS, layer="zoning", field="by")
-    sql = _AREAS_BY_PLAN_SQL if by == "plan" else _AREAS_BY_LGO_SQL
-    return frame(conn, sql, {"on": _on(on)})
+    if by == "plan":
+        return frame(conn, _AREAS_BY_PLAN_SQL, {"on": _on(on)})
+    return frame(conn, _AREAS_BY_LGO_SQL, {"on": _on(on), "metric_srid": metric_srid(conn)})

@@ -33,8 +33,7 @@ from sqlalchemy import (
 
 from gis_registry import domain
 
-SRID = 4326
-METRIC_SRID = 32647  # WGS 84 / UTM zone 47N
+SRID = 4326  # planar metres: gis_registry.geodesy.metric_srid (the province's UTM zone)
 
 metadata = MetaData(
     naming_convention={

@@ -18,6 +18,7 @@ from jinja2 import Template
 from sqlalchemy import Connection, RowMapping, text
 
 from gis_registry.fiscal import format_thai_date
+from gis_registry.geodesy import metric_srid
 from gis_registry.maps.settings import MapSettings
 
 THAI_FONTS = "'Noto Sans Thai', 'TH Sarabun New', 'Loma', 'Garuda', 'Sarabun', sans-serif"
@@ -241,12 +242,20 @@ def tolerance_for(bounds: Bounds | None, *, width_px: int = MAP_WIDTH_PX) -> flo
 
 
 def simplified_geojson_sql(column: str, tolerance_param: str = "tol", digits: int = 6) -> str:
-    """SQL expression: ``column`` simplified in UTM 47N by ``:tol`` metres, as GeoJSON text
-    with ``digits`` decimals (6 decimals = 0.1 m; enough for any map)."""
+    """SQL expression: ``column`` simplified by ``:tol`` metres in the province's UTM zone
+    (``:metric_srid``), as GeoJSON text with ``digits`` decimals (6 decimals = 0.1 m; enough
+    for any map). Bind both with :func:`simplify_params`."""
     return (
         f"ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology("
-        f"ST_Transform({column}, 32647), :{tolerance_param}), 4326), {digits})"
+        f"ST_Transform({column}, CAST(:metric_srid AS integer)), :{tolerance_param}), 4326), "
+        f"{digits})"
     )
+
+
+def simplify_params(conn: Connection, tolerance_m: float) -> dict[str, Any]:
+    """The values :func:`simplified_geojson_sql` binds: the tolerance in metres (``tol``) and
+    the registry's metric CRS (``metric_srid``: :func:`gis_registry.geodesy.metric_srid`)."""
+    return {"tol": tolerance_m, "metric_srid": metric_srid(conn)}
 
 
 def feature_collection(
@@ -333,7 +342,7 @@ def add_boundaries(
         if bounds is not None
         else "ST_MakeEnvelope(-180, -90, 180, 90, 4326)"
     )
-    params: dict[str, Any] = {"tol": tolerance_m}
+    params: dict[str, Any] = simplify_params(conn, tolerance_m)
     if bounds is not None:
         params.update(minx=bounds[0], miny=bounds[1], maxx=bounds[2], maxy=bounds[3])
     if show_local_bodies:

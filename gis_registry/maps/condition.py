@@ -33,6 +33,7 @@ from gis_registry.maps.base import (
     new_map,
     point_swatch,
     simplified_geojson_sql,
+    simplify_params,
     thai_date,
     tolerance_for,
 )
@@ -209,7 +210,7 @@ def condition_map(
     if vector_tiles:
         _vector_roads(m, conn, where, params, road_inspections, vector_tiles, details_url)
     else:
-        _geojson_roads(m, conn, where, {**params, "tol": tol}, road_inspections)
+        _geojson_roads(m, conn, where, {**params, **simplify_params(conn, tol)}, road_inspections)
 
     bridge_works = planned_works(conn, "bridge_id")
     brows = _with_inspection(

@@ -24,6 +24,7 @@ from gis_registry.maps.base import (
     new_map,
     point_swatch,
     simplified_geojson_sql,
+    simplify_params,
     swatch,
     tolerance_for,
 )
@@ -100,7 +101,7 @@ def hazard_map(
         params,
     )
     tol = tolerance_m if tolerance_m is not None else tolerance_for(bounds)
-    params["tol"] = tol
+    params.update(simplify_params(conn, tol))
     m = new_map(
         bounds,
         title_th="พื้นที่เสี่ยงภัย: ทาง สะพาน และหมู่บ้านที่ได้รับผลกระทบ",
@@ -245,7 +246,7 @@ def _roads(conn: Connection, tol: float, exposed: Mapping[int, str]) -> list[dic
             "SELECT r.id, r.code, r.name_th, r.name_en, r.surface, "
             f"{simplified_geojson_sql('r.geom')} AS geometry FROM roads r ORDER BY r.id"
         ),
-        {"tol": tol},
+        simplify_params(conn, tol),
     ).mappings()
     return [
         {

@@ -26,6 +26,7 @@ from gis_registry.maps.base import (
     new_map,
     point_swatch,
     simplified_geojson_sql,
+    simplify_params,
     tolerance_for,
 )
 from gis_registry.maps.settings import MapSettings
@@ -79,7 +80,7 @@ def _network_layer(
             "SELECT id, code, road_class, "
             f"{simplified_geojson_sql('geom')} AS geometry FROM roads ORDER BY id"
         ),
-        {"tol": tol},
+        simplify_params(conn, tol),
     ).mappings()
     feats = [
         {"id": r["id"], "cls": r["road_class"], "code": esc(r["code"]), "geometry": r["geometry"]}
@@ -493,7 +494,7 @@ def criticality_map(
             text(
                 f"SELECT id, {simplified_geojson_sql('geom')} AS g FROM roads WHERE id = ANY(:ids)"
             ),
-            {"ids": list(road_items), "tol": tol},
+            {"ids": list(road_items), **simplify_params(conn, tol)},
         ).mappings()
         feats = [{"id": r["id"], **describe(road_items[r["id"]]), "geometry": r["g"]} for r in rows]
         folium.GeoJson(

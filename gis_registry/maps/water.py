@@ -21,6 +21,7 @@ from gis_registry.maps.base import (
     new_map,
     point_swatch,
     simplified_geojson_sql,
+    simplify_params,
     tolerance_for,
 )
 from gis_registry.maps.settings import MapSettings
@@ -107,7 +108,7 @@ def water_map(
                 f"{simplified_geojson_sql('w.geom')} AS geometry FROM water_sources w "
                 "LEFT JOIN local_bodies lb ON lb.id = w.owner_local_body_id ORDER BY w.id"
             ),
-            {"tol": tol},
+            simplify_params(conn, tol),
         ).mappings()
     ]
     if sources:

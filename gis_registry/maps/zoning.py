@@ -23,6 +23,7 @@ from gis_registry.maps.base import (
     legend_html,
     new_map,
     simplified_geojson_sql,
+    simplify_params,
     swatch,
     thai_date,
     tolerance_for,
@@ -159,7 +160,7 @@ def zoning_map(
             f"{simplified_geojson_sql('z.geom')} AS geometry {base} "
             "ORDER BY c.sort_order, z.id"
         ),
-        {**params, "tol": tol},
+        {**params, **simplify_params(conn, tol)},
     ).mappings()
     features = []
     for row in rows:

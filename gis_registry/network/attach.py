@@ -1,7 +1,8 @@
 """Places on the network: LGO offices, villages and district offices, each attached to its
 nearest network node, and the parsing of route endpoints (LGO code, village id, lon,lat).
 
-A place attaches to the nearest node of the whole network (a KD-tree in EPSG:32647), whatever
+A place attaches to the nearest node of the whole network (a KD-tree in the network's metric
+CRS, the province's UTM zone: :attr:`.RoadArrays.metric_srid`), whatever
 component that node is in: a village next to an isolated track is reported as cut off rather
 than quietly attached to a farther road. ``attach_m`` says how far the node is; callers that
 want a limit filter on it.
@@ -59,6 +60,8 @@ class Places:
 
     ``key`` is the LGO code, the village id (as text) or the district code. ``district`` is the
     row of the place's district office (-1 when none); ``pao`` the row of the PAO office.
+    ``province_xy`` (the PAO boundary) and the nodes places attach to are in metres in
+    EPSG:``metric_srid``, the network's metric CRS.
     """
 
     kind: list[str]
@@ -76,6 +79,7 @@ class Places:
     pao: int
     province_xy: shapely.Geometry | None
     index: dict[tuple[str, str], int]
+    metric_srid: int
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -106,8 +110,15 @@ class Places:
         return out
 
 
-def read_places(conn: Connection, node_xy: np.ndarray) -> Places:
-    """Read LGOs, villages and districts and attach each to its nearest node of ``node_xy``."""
+def read_places(conn: Connection, node_xy: np.ndarray, *, metric_srid: int) -> Places:
+    """Read LGOs, villages and districts and attach each to its nearest node of ``node_xy``.
+
+    Parameters
+    ----------
+    conn : an open connection
+    node_xy : the network's nodes, in metres in EPSG:``metric_srid``
+    metric_srid : the network's metric CRS (:attr:`.RoadArrays.metric_srid`)
+    """
     lgos = _columns(conn.execute(_LGOS).all(), 9)
     villages = _columns(conn.execute(_VILLAGES).all(), 9)
     districts = _columns(conn.execute(_DISTRICTS).all(), 6)
@@ -120,14 +131,16 @@ def read_places(conn: Connection, node_xy: np.ndarray) -> Places:
             np.array([*lgos[7], *villages[8], *districts[4]], dtype=np.float64),
         ]
     )
-    node, attach_m = nearest_nodes(node_xy, to_metric(ll) if len(ll) else ll)
+    node, attach_m = nearest_nodes(node_xy, to_metric(ll, metric_srid) if len(ll) else ll)
     district = [*lgos[5], *villages[6], *districts[0]]
     office = {code: n_l + n_v + i for i, code in enumerate(districts[0])}
     pao = next((i for i, k in enumerate(lgos[2]) if k == "pao"), -1)
     wkb = conn.execute(_PROVINCE).scalar()
     province = None
     if wkb is not None:
-        province = shapely.transform(shapely.from_wkb(bytes(wkb)), to_metric)
+        province = shapely.transform(
+            shapely.from_wkb(bytes(wkb)), lambda lonlat: to_metric(lonlat, metric_srid)
+        )
         shapely.prepare(province)
     index = {("lgo", code): i for i, code in enumerate(lgos[1])}
     index |= {("village", k): n_l + i for i, k in enumerate(key[n_l : n_l + n_v])}
@@ -149,6 +162,7 @@ def read_places(conn: Connection, node_xy: np.ndarray) -> Places:
         pao=pao,
         province_xy=province,
         index=index,
+        metric_srid=int(metric_srid),
     )
 
 
@@ -262,7 +276,7 @@ def _point(places: Places, node_xy: np.ndarray, lon: float, lat: float) -> Ancho
     label = f"{lon:g},{lat:g}"
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ValidationError("route", [(None, "coordinates", f"{label} is not a lon,lat pair")])
-    xy = to_metric(np.array([[lon, lat]]))
+    xy = to_metric(np.array([[lon, lat]]), places.metric_srid)
     if places.province_xy is not None and not shapely.dwithin(
         places.province_xy, shapely.points(xy[0]), PROVINCE_MARGIN_M
     ):

@@ -4,6 +4,13 @@
 until the registry changes: the cache is keyed by the database and the configuration, and
 checked against the ``layer_versions`` stamp on every call, so it is never stale. Builds are
 single-flight: callers asking at once for the same (key, stamp) share one build.
+
+Metres on the network (snapping, edge lengths, attaching places and bridges) are measured in
+the registry's metric CRS, the UTM zone of its province
+(:func:`gis_registry.geodesy.metric_srid`), looked up once per build by
+:func:`~gis_registry.network.sources.read_roads` and carried by the arrays. It derives from
+``local_bodies``, which the stamp covers: a network is never reused in another CRS than its
+data's.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 
@@ -40,7 +47,13 @@ from gis_registry.network.sources import (
     read_bridges,
     read_roads,
 )
-from gis_registry.network.topology import RoadArrays, Topology, build_topology, ranges
+from gis_registry.network.topology import (
+    RoadArrays,
+    Topology,
+    build_topology,
+    ranges,
+    to_metric,
+)
 
 # Contraction stops at n / CORE_FRACTION nodes (at least CORE_MIN) or after CORE_ROUNDS rounds.
 # Later rounds contract few, high-degree nodes at the cost of a pass over every arc, and save
@@ -89,6 +102,11 @@ class Network:
     places: Places
     _hierarchies: dict = field(default_factory=dict, repr=False)
     hierarchy_states: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def metric_srid(self) -> int:
+        """The CRS (EPSG code, a UTM zone) of every metric coordinate of the network."""
+        return self.roads.metric_srid
 
     @property
     def edge_oneway(self) -> np.ndarray:
@@ -167,7 +185,8 @@ class Network:
         return pos
 
     def edge_lines(self, edges: np.ndarray, *, metric: bool = False) -> np.ndarray:
-        """Shapely LineStrings of ``edges`` (lon/lat, or EPSG:32647 when ``metric``)."""
+        """Shapely LineStrings of ``edges`` (lon/lat, or metres in the network's metric CRS,
+        :attr:`metric_srid`, when ``metric``)."""
         v0, v1 = self.topo.v0[edges], self.topo.v1[edges]
         counts = v1 - v0 + 1
         rows = ranges(v0, v1 + 1)
@@ -183,7 +202,9 @@ def build_network(
     config: NetworkConfig | None = None,
     stamp: tuple = (),
 ) -> Network:
-    """Build a :class:`Network` from arrays; ``places_reader(node_xy)`` returns the places."""
+    """Build a :class:`Network` from arrays; ``places_reader(node_xy, metric_srid)`` returns
+    the places attached to the nodes at ``node_xy`` (metres in EPSG:``metric_srid``, the roads'
+    metric CRS)."""
     config = config or NetworkConfig()
     topo = build_topology(roads, tolerance_m=config.tolerance_m)
     road = topo.road
@@ -198,7 +219,7 @@ def build_network(
         time_s=time_s,
         bridges=bridges,
         bridge_edge=np.zeros(0, dtype=np.int64),
-        places=places_reader(topo.node_xy),
+        places=places_reader(topo.node_xy, roads.metric_srid),
     )
     net.bridge_edge = _bridge_edges(net)
     return net
@@ -220,7 +241,8 @@ def _bridge_edges(net: Network) -> np.ndarray:
     if len(multi):
         which = np.repeat(multi, (ends - starts)[multi])
         edges = ranges(starts[multi], ends[multi])
-        dist = shapely.distance(net.edge_lines(edges, metric=True), shapely.points(b.xy[which]))
+        xy = to_metric(b.lonlat[which], net.metric_srid)
+        dist = shapely.distance(net.edge_lines(edges, metric=True), shapely.points(xy))
         order = np.lexsort((dist, which))
         first = np.r_[True, which[order][1:] != which[order][:-1]]
         out[which[order][first]] = edges[order][first]
@@ -374,7 +396,9 @@ class NetworkCache:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
             return None  # absent, half-written or from another version: rebuild
         # the stamp file and the data are replaced one after the other: check the data's own
-        return net if isinstance(net, Network) and net.stamp == stamp else None
+        if not (isinstance(net, Network) and net.stamp == stamp):
+            return None
+        return net if _complete(net) else None
 
     def _save(self, key: tuple, net: Network) -> None:
         if self.directory is None:
@@ -395,6 +419,14 @@ class NetworkCache:
                 if tmp is not None:
                     Path(tmp).unlink(missing_ok=True)
                 return  # a cache that cannot be written is only slower
+
+
+def _complete(net: Network) -> bool:
+    """Whether ``net`` has every field of the current classes: a network pickled by an older
+    version (e.g. before networks carried their metric CRS) unpickles without the new fields,
+    and is rebuilt rather than failing later or being measured in the wrong CRS."""
+    parts = (net, net.roads, net.topo, net.bridges, net.places)
+    return all(hasattr(part, f.name) for part in parts for f in fields(part))
 
 
 DEFAULT_CACHE = NetworkCache()
@@ -421,10 +453,12 @@ def load_network(
     stamp = network_stamp(conn)
 
     def build() -> Network:
+        # read_roads looks up the registry's metric CRS (one small query); the bridges and
+        # places are then projected in the roads' CRS, so the whole network shares one.
         net = build_network(
             read_roads(conn),
             read_bridges(conn),
-            lambda node_xy: read_places(conn, node_xy),
+            lambda node_xy, srid: read_places(conn, node_xy, metric_srid=srid),
             config=config,
             stamp=stamp,
         )

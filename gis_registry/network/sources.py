@@ -8,10 +8,12 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from gis_registry import domain
+from gis_registry.geodesy import metric_srid as registry_metric_srid
 from gis_registry.network.topology import RoadArrays, ranges, to_metric
 
 # Layers whose changes make a built network stale; districts carry no version stamp, so their
-# row count and last update stand in for one.
+# row count and last update stand in for one. local_bodies is also where the network's metric
+# CRS comes from (the PAO boundary's UTM zone), so a network is never reused in a stale CRS.
 STAMPED_LAYERS = ("bridges", "local_bodies", "roads", "settlements")
 
 _STAMP = text(
@@ -84,8 +86,21 @@ _RECORD = np.dtype(
 )
 
 
-def read_roads(conn: Connection) -> RoadArrays:
-    """Every road as arrays, sorted by id (see :class:`.RoadArrays`)."""
+def read_roads(conn: Connection, *, metric_srid: int | None = None) -> RoadArrays:
+    """Every road as arrays, sorted by id (see :class:`.RoadArrays`).
+
+    Parameters
+    ----------
+    conn : an open connection
+    metric_srid : the CRS of the arrays' ``xy``; default the registry's
+        (:func:`gis_registry.geodesy.metric_srid`, one small query)
+
+    Returns
+    -------
+    RoadArrays
+        Every road, vertices in lon/lat and in metres; ``metric_srid`` says in which CRS.
+    """
+    srid = registry_metric_srid(conn) if metric_srid is None else int(metric_srid)
     params = {"classes": list(domain.ROAD_CLASSES), "surfaces": list(domain.SURFACES)}
     records, coords = [], []
     for head, xy in conn.execute(_ROADS_PACKED, params):
@@ -106,6 +121,7 @@ def read_roads(conn: Connection) -> RoadArrays:
             offsets=np.zeros(1, np.int64),
             lonlat=empty,
             xy=empty,
+            metric_srid=srid,
         )
     rec, lonlat = np.concatenate(records), np.concatenate(coords)
     npts = rec["n"].astype(np.int64)
@@ -121,22 +137,24 @@ def read_roads(conn: Connection) -> RoadArrays:
         layer=rec["layer"][order].astype(np.int64),
         offsets=np.r_[0, np.cumsum(counts)],
         lonlat=lonlat,
-        xy=to_metric(lonlat),
+        xy=to_metric(lonlat, srid),
+        metric_srid=srid,
     )
 
 
 @dataclass(frozen=True)
 class BridgeArrays:
-    """Bridges: id, road id, load limit in tonnes (NaN when not posted), position in metres."""
+    """Bridges: id, road id, load limit in tonnes (NaN when not posted), position in lon/lat
+    (projected with the roads' metric CRS where metres are needed)."""
 
     ids: np.ndarray
     road_id: np.ndarray
     load_limit_t: np.ndarray
-    xy: np.ndarray
+    lonlat: np.ndarray
 
 
 def read_bridges(conn: Connection) -> BridgeArrays:
-    """Read every bridge, ordered by id, with its position projected to EPSG:32647 metres."""
+    """Read every bridge, ordered by id, with its position in lon/lat."""
     rows = conn.execute(_BRIDGES).all()
     lonlat = np.array([(r[3], r[4]) for r in rows], dtype=np.float64).reshape(-1, 2)
     return BridgeArrays(
@@ -145,5 +163,5 @@ def read_bridges(conn: Connection) -> BridgeArrays:
         load_limit_t=np.array(
             [np.nan if r[2] is None else float(r[2]) for r in rows], dtype=np.float64
         ),
-        xy=to_metric(lonlat) if len(lonlat) else lonlat,
+        lonlat=lonlat,
     )

@@ -1,7 +1,8 @@
 """Noding the roads layer into a graph: nodes, edges and their geometry.
 
 Roads meet where they share a vertex, or where vertices lie within a snapping tolerance (metres,
-measured in EPSG:32647). Two rules keep junctions honest:
+measured in the province's UTM zone: :func:`gis_registry.geodesy.metric_srid`, carried by
+:class:`RoadArrays` as ``metric_srid``). Two rules keep junctions honest:
 
 * a road never meets another at a mere crossing of lines: without a shared vertex there is no
   junction (no noding at geometric intersections);
@@ -26,8 +27,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from gis_registry import domain
-
-METRIC_CRS = "EPSG:32647"
+from gis_registry.geodesy import DEFAULT_METRIC_SRID, utm_epsg
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ class RoadArrays:
     """The columns of ``roads`` the network needs, as arrays (roads sorted by id).
 
     ``lonlat`` and ``xy`` hold every vertex of every road, road ``i`` owning rows
-    ``offsets[i]:offsets[i + 1]``; ``xy`` is in EPSG:32647 metres.
+    ``offsets[i]:offsets[i + 1]``; ``xy`` is in metres in EPSG:``metric_srid`` (a UTM zone),
+    the CRS everything else measured in metres on the network (places, bridges) must share.
     """
 
     ids: np.ndarray
@@ -46,6 +47,7 @@ class RoadArrays:
     offsets: np.ndarray
     lonlat: np.ndarray
     xy: np.ndarray
+    metric_srid: int
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -59,11 +61,34 @@ class RoadArrays:
         return np.where(self.ids[pos] == road_ids, pos, -1)
 
 
-def to_metric(lonlat: np.ndarray) -> np.ndarray:
-    """Project lon/lat (EPSG:4326) to EPSG:32647 metres."""
+def own_utm_srid(lonlat: np.ndarray) -> int:
+    """The UTM zone (EPSG code) of the middle of lon/lat points; the default zone when empty."""
+    if len(lonlat) == 0:
+        return DEFAULT_METRIC_SRID
+    lon, lat = np.median(np.asarray(lonlat, dtype=np.float64).reshape(-1, 2), axis=0)
+    return utm_epsg(lon, lat)
+
+
+def to_metric(lonlat: np.ndarray, srid: int | None = None) -> np.ndarray:
+    """Project lon/lat (EPSG:4326) to metres in EPSG:``srid``.
+
+    Parameters
+    ----------
+    lonlat : (n, 2) array of lon/lat
+    srid : the metric CRS, e.g. :attr:`RoadArrays.metric_srid`; default the UTM zone of these
+        points' middle (:func:`own_utm_srid`). Pass it whenever the result is compared with
+        other projected points: two calls with their own defaults may pick different zones.
+
+    Returns
+    -------
+    ndarray
+        (n, 2) array of x, y in metres.
+    """
     from pyproj import Transformer
 
-    transformer = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+    lonlat = np.asarray(lonlat, dtype=np.float64).reshape(-1, 2)
+    srid = own_utm_srid(lonlat) if srid is None else int(srid)
+    transformer = Transformer.from_crs("EPSG:4326", f"EPSG:{srid}", always_xy=True)
     x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
     return np.column_stack([x, y])
 
@@ -77,10 +102,12 @@ def road_arrays(
     surface,
     oneway,
     layer,
+    metric_srid: int | None = None,
 ) -> RoadArrays:
     """Assemble :class:`RoadArrays` from per-road values and the concatenated vertices.
 
     ``road_class`` and ``surface`` are names (from :mod:`gis_registry.domain`) or their indices.
+    ``metric_srid`` is the CRS of ``xy`` (default: the UTM zone of the roads' middle).
     """
     ids = np.asarray(ids, dtype=np.int64)
     order = np.argsort(ids, kind="stable")
@@ -99,7 +126,8 @@ def road_arrays(
         layer=np.asarray(layer, dtype=np.int64)[order],
         offsets=offsets,
         lonlat=lonlat,
-        xy=to_metric(lonlat) if len(lonlat) else np.zeros((0, 2)),
+        xy=to_metric(lonlat, metric_srid) if len(lonlat) else np.zeros((0, 2)),
+        metric_srid=own_utm_srid(lonlat) if metric_srid is None else int(metric_srid),
     )
 
 

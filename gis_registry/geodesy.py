@@ -1,0 +1,95 @@
+"""Which metric CRS the registry's data is measured in: the UTM zone of its province.
+
+Geometries are stored in EPSG:4326 and stored measures are geodesic (the ``geography`` type).
+Where an analysis or the road network needs planar metres (clipped lengths, grids, KD-trees),
+it projects to the WGS 84 / UTM zone the province lies in: zone 47N (EPSG:32647) for Lampang
+and western Thailand, zone 48N (EPSG:32648) east of 102 E (Ubon Ratchathani, Nakhon Phanom...).
+Inside its own zone, UTM's scale error is under 0.1 %; one zone over it is several times that.
+
+:func:`metric_srid` asks the database every time, without a cache: it is one small query (0.1 ms
+on the demo province, under 2 ms for a 50,000-vertex COD-AB province boundary) against
+analyses that take tens of milliseconds at least, and a cache would have to follow boundary
+imports to stay right.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import Connection, text
+
+# Lampang's zone: what the registry used before it served other provinces, and the answer for
+# an empty registry (which has nothing to measure, so any zone is as good as another).
+DEFAULT_METRIC_SRID = 32647
+
+# The province's centre: the PAO boundary's centroid (the PAO's boundary is the province), else
+# the centroid of every local body's boundary (a registry holding LGOs but no PAO yet). A
+# centroid in degrees is fine here: it only picks a 6-degree zone.
+_CENTRE = text(
+    """
+    SELECT ST_X(c), ST_Y(c) FROM (
+        SELECT coalesce(
+            (SELECT ST_Centroid(boundary) FROM local_bodies WHERE kind = 'pao'
+             ORDER BY id LIMIT 1),
+            (SELECT ST_Centroid(ST_Collect(boundary)) FROM local_bodies)
+        ) AS c
+    ) AS centre
+    """
+)
+
+
+def utm_epsg(lon: float, lat: float) -> int:
+    """The EPSG code of the WGS 84 / UTM zone holding a lon/lat point.
+
+    Parameters
+    ----------
+    lon : longitude in degrees, -180 to 180 (180 is zone 1, like -180)
+    lat : latitude in degrees, -90 to 90; the equator counts as north
+
+    Returns
+    -------
+    int
+        ``32600 + zone`` north of the equator, ``32700 + zone`` south of it, the zone being
+        ``floor((lon + 180) / 6) + 1``. The irregular zones of Norway and Svalbard are not
+        applied (no registry province is there).
+
+    Raises
+    ------
+    ValueError
+        When ``lon`` or ``lat`` is not a finite number within its range (e.g. lat/lon swapped
+        is caught only when the latitude is beyond 90).
+
+    Examples
+    --------
+    >>> utm_epsg(99.5, 18.3)  # Lampang
+    32647
+    >>> utm_epsg(104.85, 15.25)  # Ubon Ratchathani
+    32648
+    >>> utm_epsg(-47.9, -15.8)  # Brasilia
+    32723
+    """
+    lon, lat = float(lon), float(lat)
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValueError(f"not a lon/lat point in degrees: ({lon}, {lat})")
+    zone = int((lon + 180) // 6) % 60 + 1
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+def metric_srid(conn: Connection) -> int:
+    """The SRID the registry behind ``conn`` measures planar metres in: its province's UTM zone.
+
+    Parameters
+    ----------
+    conn : an open connection; read in its transaction, so a boundary just imported counts
+
+    Returns
+    -------
+    int
+        :func:`utm_epsg` of the PAO boundary's centroid; without a PAO, of the centroid of
+        every local body's boundary; without local bodies, :data:`DEFAULT_METRIC_SRID`
+        (EPSG:32647).
+    """
+    row = conn.execute(_CENTRE).one()
+    if row[0] is None or row[1] is None:
+        return DEFAULT_METRIC_SRID
+    return utm_epsg(row[0], row[1])
