@@ -14,8 +14,8 @@ from psycopg import sql
 from sqlalchemy import Connection, Engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
+from gis_registry.db.copy import copy_frame
 from gis_registry.db.tables import LAYERS, data_loads
-from gis_registry.demo.copy import copy_frame
 from gis_registry.demo.model import DemoPlan, DemoReport
 from gis_registry.demo.plan import plan_demo
 from gis_registry.errors import DatabaseUnavailable, GisRegistryError
@@ -170,7 +170,9 @@ def load_plan(
             with raw.cursor() as cur:
                 for layer, table in LAYERS.items():
                     started = time.perf_counter()
-                    counts[layer] = copy_frame(cur, table, plan.frames[layer])
+                    frame = plan.frames[layer]
+                    columns = [c.name for c in table.columns if c.name in frame.columns]
+                    counts[layer] = copy_frame(cur, layer, frame[columns])
                     seconds[layer] = time.perf_counter() - started
                 for layer, table in LAYERS.items():
                     if "id" in table.columns and table.columns["id"].primary_key:
