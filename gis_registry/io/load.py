@@ -451,23 +451,22 @@ class _Plan:
         if self.key:
             self._fail(
                 cur,
+                # grouped first (one hash aggregate over the file), detailed for duplicates only
                 sql.SQL(
-                    "SELECT _record, {kt}, (SELECT string_agg('#' || s2._record, ', ')"
-                    " FROM {st} s2 WHERE ({k2}) = ({k1}) AND s2._record < s._record) FROM {st} s"
-                    " WHERE EXISTS (SELECT 1 FROM {st} s2 WHERE ({k2}) = ({k1})"
-                    " AND s2._record < s._record)"
+                    "SELECT _record, {kt}, '#' || first FROM (SELECT *, min(_record)"
+                    " OVER (PARTITION BY {k}) AS first FROM {st} WHERE ({k}) IN"
+                    " (SELECT {k} FROM {st} WHERE {present} GROUP BY {k} HAVING count(*) > 1)) s"
+                    " WHERE _record > first"
                 ).format(
                     kt=key_text,
                     st=stage,
-                    k1=sql.SQL(", ").join(
-                        sql.SQL("s.{}").format(sql.Identifier(k)) for k in self.key
-                    ),
-                    k2=sql.SQL(", ").join(
-                        sql.SQL("s2.{}").format(sql.Identifier(k)) for k in self.key
+                    k=sql.SQL(", ").join(map(sql.Identifier, self.key)),
+                    present=sql.SQL(" AND ").join(
+                        sql.SQL("{} IS NOT NULL").format(sql.Identifier(k)) for k in self.key
                     ),
                 ),
                 self.key[0],
-                "the key is given twice in the file (also record {v})",
+                "the key is given twice in the file (first in record {v})",
             )
             if self.options.mode == "append":
                 self._fail(
