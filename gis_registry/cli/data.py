@@ -74,8 +74,8 @@ def _rows(counts: dict[str, int], layers: set[str]) -> str:
     return ", ".join(
         f"{n:,} {table}" + ("" if table in layers else " (cascade)")
         for table, n in counts.items()
-        if n or table in layers
-    )
+        if n  # an empty layer loses nothing: not listed
+    ) or "nothing"
 
 
 def clear(

@@ -79,7 +79,8 @@ def check_replaceable(conn: Connection) -> None:
         source, layer, path = conn.execute(
             text("SELECT source, layer, path FROM data_loads WHERE id = :id"), {"id": last.other}
         ).one()
-        why = f"{layer} came from {source}" + (f" of {path}" if path else "") + " after the demo"
+        when = " after the last demo load" if last.demo is not None else ""
+        why = f"{layer} came from {source}" + (f" of {path}" if path else "") + when
     lost = ", ".join(f"{n:,} {layer}" for layer, n in counts.items())
     raise GisRegistryError(
         f"the registry holds data the demo did not load ({why}); loading the demo would "

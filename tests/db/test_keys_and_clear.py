@@ -375,7 +375,7 @@ def test_demo_load_keeps_users_and_refuses_foreign_data(scratch, monkeypatch):
             text("INSERT INTO data_loads (source, layer, mode) VALUES ('osm', 'roads', 'append')")
         )
         conn.commit()
-    with pytest.raises(GisRegistryError, match="roads came from osm after the demo"):
+    with pytest.raises(GisRegistryError, match="roads came from osm after the last demo load"):
         load_plan(eng, plan)
 
 
