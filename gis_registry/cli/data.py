@@ -71,11 +71,14 @@ def interactive() -> bool:
 
 
 def _rows(counts: dict[str, int], layers: set[str]) -> str:
-    return ", ".join(
-        f"{n:,} {table}" + ("" if table in layers else " (cascade)")
-        for table, n in counts.items()
-        if n  # an empty layer loses nothing: not listed
-    ) or "nothing"
+    return (
+        ", ".join(
+            f"{n:,} {table}" + ("" if table in layers else " (cascade)")
+            for table, n in counts.items()
+            if n  # an empty layer loses nothing: not listed
+        )
+        or "nothing"
+    )
 
 
 def clear(
