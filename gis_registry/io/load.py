@@ -612,7 +612,10 @@ class _Plan:
         bad = sorted({p.record for p in self.result.problems if p.record is not None})
         where = sql.SQL("WHERE NOT (_record = ANY(%s))") if bad else sql.SQL("")
         params: tuple[Any, ...] = (bad,) if bad else ()
-        resolved = {r.column for r in self.references} | {"local_body_id", "road_id"}
+        # an id column is written when the file named its target (or it is found by place):
+        # an upsert from a file without owner codes must not empty the owners it has
+        resolved = {r.column for r in self.references if r.code_columns[0] in self.kept}
+        resolved |= {column for layer, column in _BY_PLACE if layer == self.layer}
         written_cols = [c for c in self.fields if c in self.kept or c in resolved]
         cols = sql.SQL(", ").join(map(sql.Identifier, written_cols))
         insert = sql.SQL("INSERT INTO {t} ({c}) SELECT {c} FROM {st} {w}").format(

@@ -735,6 +735,21 @@ def test_csv_lon_lat_with_thai_names_and_an_owner_code(lampang, tmp_path):
     assert stored[0]["x"] == pytest.approx(near_city(0).x, abs=1e-6)
 
 
+def test_upsert_of_a_file_without_owners_keeps_the_owners(lampang, tmp_path):
+    # the file names no owner: an upsert updates what it gives, never empties the rest
+    owned = wells_csv(tmp_path / "a.csv", ["W-KEEP1"], owner_local_body_code=[BAN_BOM])
+    load(lampang.engine, "water_sources", owned)
+    renamed = wells_csv(tmp_path / "b.csv", ["W-KEEP1"], name_en=["Renamed well"])
+    result = load(lampang.engine, "water_sources", renamed, mode="upsert")
+    assert result.updated == 1
+    (row,) = rows(
+        lampang.engine,
+        "SELECT w.name_en, lb.code AS owner FROM water_sources w"
+        " JOIN local_bodies lb ON lb.id = w.owner_local_body_id WHERE w.code = 'W-KEEP1'",
+    )
+    assert (row["name_en"], row["owner"]) == ("Renamed well", BAN_BOM)
+
+
 def test_unknown_owner_code_is_refused_naming_it(lampang, tmp_path):
     path = wells_csv(tmp_path / "wells.csv", ["W-OWN1"], owner_local_body_code=["529999"])
     result = refuse_records(lampang.engine, "water_sources", path)
