@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 
-def _ogr_dsn(url: str) -> tuple[str, dict[str, str]]:
+def ogr_dsn(url: str) -> tuple[str, dict[str, str]]:
     """An ogr2ogr ``PG:`` connection string (password passed in the environment)."""
     from sqlalchemy.engine import make_url
 
@@ -73,7 +73,7 @@ def run(scale: float, seed: int) -> dict:
             started = time.perf_counter()
             pyogrio.write_dataframe(plan["roads"], gpkg, layer="roads")
             result["gpkg_write_s"] = time.perf_counter() - started
-            dsn, env = _ogr_dsn(url)
+            dsn, env = ogr_dsn(url)
             cmd = [
                 "ogr2ogr",
                 "-f",

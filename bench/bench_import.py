@@ -57,6 +57,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bench.bench_demo import ogr_dsn  # the same PG: string as the demo benchmark gives ogr2ogr
+
 ROOT = Path(__file__).resolve().parents[1]
 OGR2OGR = "/usr/bin/ogr2ogr"
 SCRATCH = "roads_ogr2ogr"
@@ -432,20 +434,6 @@ def _memory_mb(pid: int) -> tuple[float, float]:
     except (OSError, ValueError):
         pass
     return found["VmRSS:"], found["VmHWM:"]
-
-
-def ogr_dsn(url: str) -> tuple[str, dict[str, str]]:
-    """An ogr2ogr ``PG:`` connection string for ``url`` (the password in the environment)."""
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    parts = [f"dbname={u.database}", f"host={u.host or 'localhost'}", f"port={u.port or 5432}"]
-    if u.username:
-        parts.append(f"user={u.username}")
-    env = dict(os.environ)
-    if u.password:
-        env["PGPASSWORD"] = str(u.password)
-    return "PG:" + " ".join(parts), env
 
 
 def _sql(url: str, *statements: str, optional: bool = False) -> list:

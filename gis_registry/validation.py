@@ -339,7 +339,7 @@ def _coerce_series(raw: Any, column: Any, missing: Any) -> tuple[Any, Any, Any]:
     if isinstance(kind, Text):
         if isinstance(raw.dtype, pd.StringDtype):
             return raw.str.strip().astype(object), nothing, ""
-        return raw.map(_text), nothing, ""
+        return raw.map(as_text), nothing, ""
     return raw, nothing, ""
 
 
@@ -384,7 +384,7 @@ def _number_text(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> Any:
+def as_text(value: Any) -> Any:
     """Text as given; numbers a reader typed as numbers (a code 520101) back to text."""
     if value is None or isinstance(value, str):
         return value.strip() if isinstance(value, str) else value
@@ -439,18 +439,17 @@ def _coerce_geometries(raw: Any, declared: str, missing: Any) -> tuple[Any, Any,
     geoms = np.where(np.asarray(pd.isna(values), dtype=bool), None, values)  # type: ignore[call-overload]
     kinds = shapely.get_type_id(geoms)
     single = shapely.get_num_geometries(geoms) == 1
+    kind = shapely.GeometryType
     if declared in ("POINT", "LINESTRING"):
-        multi = 4 if declared == "POINT" else 5
+        multi = kind.MULTIPOINT if declared == "POINT" else kind.MULTILINESTRING
         unwrap = (kinds == multi) & single
         geoms[unwrap] = shapely.get_geometry(geoms[unwrap], 0)
     if declared == "MULTIPOLYGON":
-        promote = kinds == 3
+        promote = kinds == kind.POLYGON
         geoms[promote] = shapely.multipolygons(geoms[promote].reshape(-1, 1))
     bounds = shapely.bounds(geoms)
-    allowed = {"Point", "Polygon", "MultiPolygon", "LineString"} if declared == "GEOMETRY" else None
-    type_ok = np.isin(
-        shapely.get_type_id(geoms), [_TYPE_IDS[t] for t in (allowed or _GEOM_TYPES[declared])]
-    )
+    allowed = [kind[name.upper()] for name in _GEOM_TYPES[declared]]
+    type_ok = np.isin(shapely.get_type_id(geoms), allowed)
     fine = (
         type_ok
         & ~shapely.is_empty(geoms)
@@ -472,13 +471,3 @@ def _coerce_geometries(raw: Any, declared: str, missing: Any) -> tuple[Any, Any,
     series = pd.Series(geoms, index=raw.index, dtype=object)
     series[bad | unreadable] = None
     return series, bad | unreadable, lambda position, _: rules[position]
-
-
-_TYPE_IDS = {
-    "Point": 0,
-    "LineString": 1,
-    "Polygon": 3,
-    "MultiPoint": 4,
-    "MultiLineString": 5,
-    "MultiPolygon": 6,
-}

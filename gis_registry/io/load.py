@@ -38,12 +38,12 @@ from sqlalchemy.exc import DBAPIError
 from gis_registry.db import errors as db_errors
 from gis_registry.db.copy import copy_frame
 from gis_registry.errors import DatabaseUnavailable, GisRegistryError
-from gis_registry.io.export import file_columns
+from gis_registry.io.export import shapefile_fields
 from gis_registry.io.keys import NATURAL_KEYS, READ_ONLY, REFERENCES, Reference
 from gis_registry.io.mapping import FieldMapping
 from gis_registry.io.read import Source, coordinate_problems, describe, open_source, to_wgs84
 from gis_registry.queries.features import geometry_columns, layer_table, primary_geometry
-from gis_registry.validation import validate_frame, writable_columns
+from gis_registry.validation import as_text, validate_frame, writable_columns
 
 MODES = ("append", "upsert", "replace")
 # References found by place when a file gives no code (reported by their own checks).
@@ -340,7 +340,7 @@ class _Plan:
     def columns_of(self, frame: pd.DataFrame) -> None:
         """Decide once, from the first chunk, which columns are fields, codes or extra."""
         known = set(self.fields) | self.codes
-        self.renames = _shapefile_names(frame.columns, file_columns(self.layer))
+        self.renames = _shapefile_names(frame.columns, self.layer)
         names = [self.renames.get(c, c) for c in frame.columns]
         if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name not in known:
             active = str(frame.geometry.name)
@@ -517,9 +517,8 @@ class _Plan:
         column, code = sql.Identifier(ref.column), sql.Identifier(given[0])
         cur.execute(
             sql.SQL(
-                "UPDATE {st} s SET {col} = (SELECT t.id FROM {t} t WHERE {m}"
-                " ORDER BY t.id LIMIT 2) WHERE s.{code} IS NOT NULL AND"
-                " (SELECT count(*) FROM {t} t WHERE {m}) = 1"
+                "UPDATE {st} s SET {col} = (SELECT min(t.id) FROM {t} t WHERE {m}"
+                " HAVING count(*) = 1) WHERE s.{code} IS NOT NULL"
             ).format(st=stage, col=column, t=target, m=match, code=code)
         )
         self._fail(
@@ -571,15 +570,13 @@ class _Plan:
         )
 
     def _inside_province(self, cur: psycopg.Cursor, key_text: sql.Composable) -> None:
-        """Refuse features far from the province (the PAO's boundary), when the registry has one."""
+        """Refuse features far from the province (the PAO's boundary), when the registry has one.
+
+        The province is cut into small indexed pieces: a million features are checked by index
+        lookups, and only those touching no piece pay for the geodesic distance."""
         geometry = primary_geometry(self.table) if self.geometries else None
         if geometry is None or self.layer in ("local_bodies", "districts"):
             return
-        self._outside(cur, key_text, geometry)
-
-    def _outside(self, cur: psycopg.Cursor, key_text: sql.Composable, geometry: str) -> None:
-        # The province cut into small indexed pieces: a million features are checked by index
-        # lookups, and only those touching no piece pay for the geodesic distance.
         cur.execute(
             "CREATE TEMP TABLE import_province ON COMMIT DROP AS"
             " SELECT geom, geom::geography AS geog FROM (SELECT ST_Subdivide(boundary, 64)"
@@ -588,23 +585,25 @@ class _Plan:
         cur.execute("CREATE INDEX ON import_province USING gist (geom)")
         cur.execute("CREATE INDEX ON import_province USING gist (geog)")
         cur.execute("ANALYZE import_province")
-        cur.execute(
+        self._fail(
+            cur,
             sql.SQL(
                 "SELECT _record, {kt}, ST_AsText(ST_PointOnSurface(s.{g})) FROM {st} s"
                 " WHERE s.{g} IS NOT NULL AND EXISTS (SELECT 1 FROM import_province)"
                 " AND NOT EXISTS (SELECT 1 FROM import_province p"
                 "   WHERE ST_Intersects(p.geom, s.{g}))"
                 " AND NOT EXISTS (SELECT 1 FROM import_province p"
-                "   WHERE ST_DWithin(p.geog, s.{g}::geography, %s))"
-            ).format(kt=key_text, g=sql.Identifier(geometry), st=sql.Identifier(STAGE)),
-            (OUTSIDE_MARGIN_M,),
-        )
-        rule = (
+                "   WHERE ST_DWithin(p.geog, s.{g}::geography, {margin}))"
+            ).format(
+                kt=key_text,
+                g=sql.Identifier(geometry),
+                st=sql.Identifier(STAGE),
+                margin=sql.Literal(OUTSIDE_MARGIN_M),
+            ),
+            geometry,
             f"lies more than {OUTSIDE_MARGIN_M / 1000:g} km outside the province"
-            " (a wrong --crs, or latitude and longitude swapped?)"
+            " (a wrong --crs, or latitude and longitude swapped?)",
         )
-        for record, key, value in cur.fetchall():
-            self.result.problems.append(Problem(record, key, geometry, value, rule))
 
     def merge(self, cur: psycopg.Cursor) -> None:
         """Insert, upsert or replace from the stage, in one statement (plus the deletes)."""
@@ -693,25 +692,21 @@ class _Refused(Exception):
 
 
 def _code_text(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text or None
+    """A code as text, as the validator reads text (520101 typed as a number stays 520101);
+    a blank code is no code."""
+    return as_text(value) or None
 
 
-def _shapefile_names(columns: Any, fields: list[str]) -> dict[str, str]:
-    """Shapefiles cut field names to 10 characters (``owner_local_body_id`` -> ``owner_loca``):
-    map each cut name back when exactly one field of the layer starts with it."""
-    mapping: dict[str, str] = {}
-    for column in columns:
-        if column in fields or len(str(column)) != 10:
-            continue
-        matches = [f for f in fields if f.startswith(str(column))]
-        if len(matches) == 1:
-            mapping[column] = matches[0]
-    return mapping
+def _shapefile_names(columns: Any, layer: str) -> dict[str, str]:
+    """Shapefiles cut field names to 10 characters (``owner_local_body_code`` ->
+    ``owner_loca``): map each cut name back as the export cuts it
+    (:func:`gis_registry.io.export.shapefile_fields`), nothing for a layer whose cut names
+    would be ambiguous."""
+    try:
+        cut = {short: full for full, short in shapefile_fields(layer).items() if short != full}
+    except GisRegistryError:
+        return {}
+    return {column: cut[column] for column in columns if column in cut}
 
 
 def write_report(result: ImportResult, path: str | Path) -> None:

@@ -16,8 +16,9 @@ command line (``--map FIELD=COLUMN``, ``--set FIELD=VALUE``), the command line w
 
 from __future__ import annotations
 
+import functools
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,16 @@ from gis_registry.errors import GisRegistryError
 # The operations a derived field may use, in the order they apply.
 _STEPS = ("strip_prefix", "strip_suffix", "replace", "upper", "lower", "values", "multiply")
 _SOURCES = ("from", "template", "point_on_surface")
+# The text operations of a derived field, in the order they apply (a subset of _STEPS).
+_TEXT_STEPS: dict[str, Callable[[str, Any], str]] = {
+    "strip_prefix": lambda text, prefix: text.removeprefix(str(prefix)),
+    "strip_suffix": lambda text, suffix: text.removesuffix(str(suffix)),
+    "replace": lambda text, pairs: functools.reduce(
+        lambda t, pair: t.replace(str(pair[0]), str(pair[1])), dict(pairs).items(), text
+    ),
+    "upper": lambda text, on: text.upper() if on else text,
+    "lower": lambda text, on: text.lower() if on else text,
+}
 _KEYS = {"layer", "description", "columns", "constants", "values", "derived", "ignore_extra"}
 
 
@@ -165,7 +176,7 @@ class FieldMapping:
         for name, column in self.columns.items():
             out[name] = frame[column]
         for name, expression in self.derived.items():
-            out[name] = _derive(frame, out, name, expression)
+            out[name] = _derive(frame, out, expression)
         for name, value in self.constants.items():
             out[name] = value
         for name, table in self.values.items():
@@ -194,7 +205,7 @@ def _map_values(series: pd.Series, table: Mapping[Any, Any]) -> pd.Series:
     return series.map(lambda v: lookup.get(str(v).strip(), v) if v is not None else v)
 
 
-def _derive(frame: pd.DataFrame, out: pd.DataFrame, name: str, expr: Mapping[str, Any]) -> Any:
+def _derive(frame: pd.DataFrame, out: pd.DataFrame, expr: Mapping[str, Any]) -> Any:
     if "point_on_surface" in expr:
         source = str(expr["point_on_surface"])
         geoms = out[source] if source in out.columns else frame[source]
@@ -215,31 +226,18 @@ def _derive(frame: pd.DataFrame, out: pd.DataFrame, name: str, expr: Mapping[str
         )
     else:
         values = frame[str(expr["from"])].copy()
-    text = values.map(lambda v: v if v is None or isinstance(v, float) and np.isnan(v) else str(v))
-    if "strip_prefix" in expr:
-        prefix = str(expr["strip_prefix"])
-        text = text.map(lambda v: v.removeprefix(prefix) if isinstance(v, str) else v)
-        values = text
-    if "strip_suffix" in expr:
-        suffix = str(expr["strip_suffix"])
-        text = text.map(lambda v: v.removesuffix(suffix) if isinstance(v, str) else v)
-        values = text
-    if "replace" in expr:
-        pairs = dict(expr["replace"])
-        for old, new in pairs.items():
-            text = text.map(
-                lambda v, o=str(old), n=str(new): v.replace(o, n) if isinstance(v, str) else v
-            )
-        values = text
-    if expr.get("upper"):
-        values = text = text.map(lambda v: v.upper() if isinstance(v, str) else v)
-    if expr.get("lower"):
-        values = text = text.map(lambda v: v.lower() if isinstance(v, str) else v)
+    steps = [step for step in _TEXT_STEPS if step in expr and expr[step] is not False]
+    if steps:  # text operations read the value as text (a code typed as a number, too)
+        values = values.map(
+            lambda v: v if v is None or isinstance(v, float) and np.isnan(v) else str(v)
+        )
+    for step in steps:
+        operation, argument = _TEXT_STEPS[step], expr[step]
+        values = values.map(lambda v, f=operation, a=argument: f(v, a) if isinstance(v, str) else v)
     if "values" in expr:
         values = _map_values(values, dict(expr["values"]))
     if "multiply" in expr:
         values = pd.to_numeric(values, errors="coerce") * float(expr["multiply"])
     if "default" in expr:
         values = values.where(values.notna(), expr["default"])
-    del name
     return values

@@ -153,7 +153,7 @@ def _open_vector(
     if has_geometry:
         declared = _declared_crs(info.get("crs"))
         source.crs = _choose_crs(path, declared, given, crs_override, source.notes)
-    elif path.suffix.lower() in (".xlsx", ".xls", ".ods") or not has_geometry:
+    else:
         source.crs = given  # lon/lat or WKT columns of a sheet, checked like a CSV's
     check_text = False
     if path.suffix.lower() in (".shp", ".zip") and not encoding:
