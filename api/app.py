@@ -62,11 +62,14 @@ def create_app(
     new, empty private database.
     """
     from gis_registry.db import make_engine
+    from gis_registry.network.model import keep_snapshots_in, snapshot_directory
     from gis_registry.server import database_url
 
     settings = settings or ApiSettings()
     registry_settings = registry_settings or Settings()
     url = database_url(registry_settings, start=False)
+    # the network is saved under the registry home: a restarted API loads it in milliseconds
+    keep_snapshots_in(snapshot_directory(registry_settings))
     options = read_session_options(settings)
     pool = AsyncPool(
         url, size=settings.pool_size, timeout_s=settings.pool_timeout_s, options=options

@@ -23,15 +23,18 @@ from sqlalchemy import Connection, text
 DEFAULT_METRIC_SRID = 32647
 
 # The province's centre: the PAO boundary's centroid (the PAO's boundary is the province), else
-# the centroid of every local body's boundary (a registry holding LGOs but no PAO yet). A
-# centroid in degrees is fine here: it only picks a 6-degree zone.
+# the centroid of every local body's boundary (a registry holding LGOs but no PAO yet), else the
+# centre of the roads' extent (roads imported from OpenStreetMap before any boundary: Helsinki's
+# lie in zone 35, not in Lampang's 47). A centroid in degrees is fine here: it only picks a
+# 6-degree zone.
 _CENTRE = text(
     """
     SELECT ST_X(c), ST_Y(c) FROM (
         SELECT coalesce(
             (SELECT ST_Centroid(boundary) FROM local_bodies WHERE kind = 'pao'
              ORDER BY id LIMIT 1),
-            (SELECT ST_Centroid(ST_Collect(boundary)) FROM local_bodies)
+            (SELECT ST_Centroid(ST_Collect(boundary)) FROM local_bodies),
+            (SELECT ST_Centroid(ST_Extent(geom)::geometry) FROM roads)
         ) AS c
     ) AS centre
     """
@@ -86,8 +89,8 @@ def metric_srid(conn: Connection) -> int:
     -------
     int
         :func:`utm_epsg` of the PAO boundary's centroid; without a PAO, of the centroid of
-        every local body's boundary; without local bodies, :data:`DEFAULT_METRIC_SRID`
-        (EPSG:32647).
+        every local body's boundary; without local bodies, of the centre of the roads' extent;
+        with neither, :data:`DEFAULT_METRIC_SRID` (EPSG:32647).
     """
     row = conn.execute(_CENTRE).one()
     if row[0] is None or row[1] is None:

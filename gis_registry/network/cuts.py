@@ -18,8 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse import csgraph
 
 
 @dataclass(frozen=True)
@@ -69,6 +67,9 @@ def cut_forest(
     seed
         Seed of the XOR labels (the result does not depend on it).
     """
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
     n_edges = len(source)
     is_open = np.ones(n_edges, dtype=bool) if open_edges is None else open_edges
     live = np.flatnonzero(is_open)

@@ -22,10 +22,14 @@ its Dijkstra runs in C without Python callbacks, and it is already a dependency 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse import csgraph
+
+# scipy is imported where it is used: a CLI route loaded from a snapshot between LGO offices
+# never needs it, and importing it is a third of a cold process's time.
+if TYPE_CHECKING:
+    from scipy import sparse
 
 WEIGHTS = ("time", "distance")
 
@@ -79,6 +83,8 @@ class RoutingGraph:
 
     def matrix(self, by: str, mask: np.ndarray | None = None) -> sparse.csr_matrix:
         """The CSR adjacency weighted ``by`` time or distance, without masked-out arcs."""
+        from scipy import sparse
+
         if mask is None and by in self._csr:
             return self._csr[by]
         w, tail, head = self.weights(by), self.tail, self.head
@@ -95,6 +101,8 @@ class RoutingGraph:
         self, sources, by: str, mask: np.ndarray | None = None, *, predecessors: bool = True
     ):
         """Dijkstra from ``sources`` (graph node indices); see ``scipy.sparse.csgraph.dijkstra``."""
+        from scipy.sparse import csgraph
+
         return csgraph.dijkstra(
             self.matrix(by, mask),
             directed=True,

@@ -20,8 +20,6 @@ import heapq
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse import csgraph
 
 from gis_registry.network.topology import ranges
 
@@ -133,6 +131,9 @@ class Hierarchy:
     def _search_core(self, *spaces: Space) -> None:
         """Dijkstra over the core (forward, or backward on reversed arcs) from a virtual node
         per space, joined to the core nodes of its upward search: one scipy call for all."""
+        from scipy import sparse
+        from scipy.sparse import csgraph
+
         m, k = len(self.core_nodes), len(spaces)
         forward = spaces[0].forward
         ci = self.core_index

@@ -15,14 +15,14 @@ data's.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
-import os
 import pickle
-import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +32,7 @@ import shapely
 from sqlalchemy import Connection
 
 from gis_registry.errors import NotFound
+from gis_registry.network import snapshot
 from gis_registry.network.attach import Places, read_places
 from gis_registry.network.costs import SpeedTable, edge_times
 from gis_registry.network.graph import (
@@ -253,18 +254,20 @@ class NetworkCache:
     """The last few networks built, per database and configuration (thread-safe).
 
     A network of the scale-100 province takes about a GB: keep ``maxsize`` small. With a
-    ``directory`` the networks are also pickled there (one file per database and configuration,
-    replaced when the registry changes), so that short-lived processes such as the CLI do not
-    rebuild the network every time. Only point it at a directory you own: loading a pickle runs
-    code.
+    ``directory`` the networks are also saved there as snapshots (:mod:`.snapshot`: one file
+    per database and configuration, replaced when the registry changes, the ``keep_on_disk``
+    most recent kept), loaded memory-mapped in milliseconds, so that a short-lived CLI process
+    or a restarted API does not rebuild the network. Only point it at a directory you own:
+    loading a snapshot unpickles it, which runs code.
 
     :meth:`get_or_build` is single-flight: after an edit, concurrent analyses wait for one
     build (15 s and up to 2 GB at a million segments) instead of each running their own.
     """
 
-    def __init__(self, maxsize: int = 2, *, directory: Path | None = None):
+    def __init__(self, maxsize: int = 2, *, directory: Path | None = None, keep_on_disk: int = 8):
         self.maxsize = maxsize
         self.directory = directory
+        self.keep_on_disk = keep_on_disk
         self._items: OrderedDict[tuple, Network] = OrderedDict()
         self._lock = threading.Lock()
         # (key, stamp) -> the build under way; removed when it ends, whatever the outcome
@@ -326,11 +329,20 @@ class NetworkCache:
     ) -> Network:
         """Load or build for everyone waiting on ``flight``, and always resolve it."""
         try:
-            net = self._load(key, stamp)
-            loaded = net is not None
-            if net is None:
-                net = build()
+            with self._exclusive(key):
+                net = self._load(key, stamp)
+                loaded = net is not None
+                if net is None:
+                    net = build()
+                with self._lock:
+                    self._store(key, net)
+                    self._flights.pop((key, stamp), None)
+                flight.set_result(net)  # waiters in this process need not wait for the disk
+                if not loaded:
+                    self._save(key, net)  # before other processes get the file lock
         except BaseException as exc:
+            if flight.done():
+                raise
             with self._lock:
                 self._flights.pop((key, stamp), None)
             # waiters get an Exception even on KeyboardInterrupt or SystemExit here, and retry
@@ -339,13 +351,25 @@ class NetworkCache:
             )
             flight.set_exception(shared)
             raise
-        with self._lock:
-            self._store(key, net)
-            self._flights.pop((key, stamp), None)
-        flight.set_result(net)
-        if not loaded:
-            self._save(key, net)  # after releasing the waiters: they need not wait for the disk
         return net
+
+    @contextmanager
+    def _exclusive(self, key: tuple) -> Iterator[None]:
+        """One load-or-build of ``key`` at a time across processes sharing the directory: after
+        an edit, a CLI command and a running API (or two commands) do not both spend a
+        rebuild; the second waits, then loads the first one's snapshot."""
+        if self.directory is None:
+            yield
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = self._path(key).with_suffix(".lock").open("a")
+        except OSError:
+            yield  # a directory we cannot write to: build without the lock
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+            yield
 
     def get(self, key: tuple, stamp: tuple) -> Network | None:
         """The network of ``key`` if it has ``stamp`` (memory, then directory), else None."""
@@ -379,23 +403,15 @@ class NetworkCache:
         with self._lock:
             self._items.clear()
 
-    def _paths(self, key: tuple) -> tuple[Path, Path]:
+    def _path(self, key: tuple) -> Path:
         assert self.directory is not None
         name = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
-        return self.directory / f"network-{name}.pickle", self.directory / f"network-{name}.stamp"
+        return self.directory / f"network-{name}.snapshot"
 
     def _load(self, key: tuple, stamp: tuple) -> Network | None:
         if self.directory is None:
             return None
-        data, stamp_file = self._paths(key)
-        try:
-            if stamp_file.read_text() != repr(stamp):
-                return None
-            with data.open("rb") as f:
-                net = pickle.load(f)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-            return None  # absent, half-written or from another version: rebuild
-        # the stamp file and the data are replaced one after the other: check the data's own
+        net = snapshot.load(self._path(key), repr(stamp))
         if not (isinstance(net, Network) and net.stamp == stamp):
             return None
         return net if _complete(net) else None
@@ -403,22 +419,31 @@ class NetworkCache:
     def _save(self, key: tuple, net: Network) -> None:
         if self.directory is None:
             return
-        data, stamp_file = self._paths(key)
-        for path, write in (
-            (data, lambda f: pickle.dump(net, f, protocol=pickle.HIGHEST_PROTOCOL)),
-            (stamp_file, lambda f: f.write(repr(net.stamp).encode())),
-        ):
-            tmp = None
-            try:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(dir=self.directory, delete=False) as f:
-                    tmp = f.name
-                    write(f)
-                os.replace(tmp, path)  # atomic: readers see the old file or the new one
-            except (OSError, pickle.PicklingError, TypeError):
-                if tmp is not None:
-                    Path(tmp).unlink(missing_ok=True)
-                return  # a cache that cannot be written is only slower
+        try:
+            snapshot.save(self._path(key), net, repr(net.stamp))
+        except (OSError, pickle.PicklingError, TypeError):
+            return  # a cache that cannot be written is only slower
+        self._prune()
+
+    def _prune(self) -> None:
+        """Keep the ``keep_on_disk`` most recently written snapshots (one per database and
+        configuration: test databases and scratch registries would otherwise pile up), and
+        remove the files of older versions of this cache (pickles and their stamps)."""
+        assert self.directory is not None
+        try:
+            files = sorted(
+                self.directory.glob("network-*.snapshot"),
+                key=lambda p: p.stat().st_mtime,
+                reverse=True,
+            )
+            stale = files[self.keep_on_disk :]
+            stale += [path.with_suffix(".lock") for path in stale]
+            stale += list(self.directory.glob("network-*.pickle"))
+            stale += list(self.directory.glob("network-*.stamp"))
+            for path in stale:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass  # another process pruned first
 
 
 def _complete(net: Network) -> bool:
@@ -430,6 +455,27 @@ def _complete(net: Network) -> bool:
 
 
 DEFAULT_CACHE = NetworkCache()
+
+
+def keep_snapshots_in(directory: Path | None) -> None:
+    """Save the networks :func:`load_network` builds by default under ``directory`` and load
+    them from there, so that a new process (a CLI command, a restarted API) loads the network
+    in milliseconds instead of rebuilding it; None keeps them in memory only (the default).
+
+    Parameters
+    ----------
+    directory : a directory the registry owns, e.g. ``Settings().resolved_home() /
+        "network-cache"`` (:func:`snapshot_directory`)
+    """
+    DEFAULT_CACHE.directory = directory
+
+
+def snapshot_directory(settings=None) -> Path:
+    """Where the CLI and the API keep network snapshots: ``network-cache`` under the registry
+    home (``GIS_REGISTRY_HOME``)."""
+    from gis_registry.settings import Settings
+
+    return (settings or Settings()).resolved_home() / "network-cache"
 
 
 def load_network(

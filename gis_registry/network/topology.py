@@ -22,9 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse import csgraph
-from scipy.spatial import cKDTree
 
 from gis_registry import domain
 from gis_registry.geodesy import DEFAULT_METRIC_SRID, utm_epsg
@@ -185,6 +182,10 @@ def ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 def _cluster(xy: np.ndarray, tolerance_m: float) -> np.ndarray:
     """Cluster label per point: points within ``tolerance_m`` (single linkage) share a label."""
+    from scipy import sparse
+    from scipy.sparse import csgraph
+    from scipy.spatial import cKDTree
+
     if len(xy) == 0:
         return np.zeros(0, dtype=np.int64)
     # Shared vertices are usually bit-identical: collapse them first so the KD-tree is small.
@@ -211,6 +212,9 @@ def _cluster(xy: np.ndarray, tolerance_m: float) -> np.ndarray:
 
 def _node_groups(cluster: np.ndarray, layer: np.ndarray, endpoint: np.ndarray) -> np.ndarray:
     """Group id per vertex: same cluster and layer, or road ends of the same cluster."""
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
     layer = layer - layer.min(initial=0)
     n_layers = int(layer.max(initial=0)) + 1
     key = cluster.astype(np.int64) * n_layers + layer

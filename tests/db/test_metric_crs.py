@@ -116,6 +116,27 @@ def test_metric_srid_without_a_pao_uses_the_local_bodies(conn):
     assert metric_srid(conn) == 32648
 
 
+def test_metric_srid_of_roads_without_boundaries_is_the_roads_own_zone(conn):
+    """Roads imported (from OpenStreetMap, say) before any boundary: Helsinki's roads are
+    measured in zone 35, never in Lampang's 47."""
+    helsinki = LineString([(24.93, 60.16), (24.95, 60.17)])
+    insert_features(
+        conn,
+        "roads",
+        [
+            {
+                "road_class": "unregistered",
+                "surface": "asphalt",
+                "geom": helsinki,
+                "name_th": "Mannerheimintie",
+                "name_en": "Mannerheimintie",
+            }
+        ],
+    )
+    assert metric_srid(conn) == 32635
+    assert load_network(conn, cache=None).metric_srid == 32635
+
+
 def test_road_density_in_zone_48_agrees_with_the_ellipsoid(conn):
     add_province(conn)
     density = road_density(conn).set_index("local_body_en")

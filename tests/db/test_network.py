@@ -427,4 +427,41 @@ def test_disk_cache_survives_processes_and_notices_changes(conn, province, tmp_p
     conn.execute(t.bridges.update().where(t.bridges.c.id == province["b1"]).values(load_limit_t=3))
     fresh = load_network(conn, cache=NetworkCache(directory=tmp_path))
     assert fresh.stamp != built.stamp
-    assert len(list(tmp_path.glob("network-*.pickle"))) == 1  # replaced, not accumulated
+    assert len(list(tmp_path.glob("network-*.snapshot"))) == 1  # replaced, not accumulated
+    # the arrays of a loaded network are views of the mapped file, not copies
+    loaded = load_network(conn, cache=NetworkCache(directory=tmp_path))
+    assert loaded is not fresh and not loaded.topo.length_m.flags.owndata
+    h = loaded.hierarchy("time")
+    assert not h.fwd_head.flags.owndata and h.fwd_head.flags.writeable
+
+
+def test_a_restarted_process_loads_the_snapshot_instead_of_building(
+    conn, province, tmp_path, monkeypatch
+):
+    """What the API and the CLI do (``keep_snapshots_in`` the registry home): after a restart
+    (the memory cache empty), the network comes from the snapshot, not from a build."""
+    from gis_registry.network import model
+
+    monkeypatch.setattr(model.DEFAULT_CACHE, "directory", tmp_path)
+    model.DEFAULT_CACHE.clear()
+    expected = route(conn, "PAO", "B").time_s  # built and saved
+    model.DEFAULT_CACHE.clear()  # a new process
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("rebuilt although a current snapshot exists")
+
+    monkeypatch.setattr(model, "build_network", no_build)
+    assert route(conn, "PAO", "B").time_s == expected
+    model.DEFAULT_CACHE.clear()
+
+
+def test_the_api_keeps_network_snapshots_under_the_registry_home(tmp_path, monkeypatch):
+    from api.app import create_app
+    from gis_registry.network import model
+    from gis_registry.server import database_url
+    from gis_registry.settings import Settings
+
+    monkeypatch.setattr(model.DEFAULT_CACHE, "directory", None)
+    settings = Settings(home=tmp_path, database_url=database_url(Settings()))
+    create_app(registry_settings=settings)
+    assert model.DEFAULT_CACHE.directory == tmp_path.resolve() / "network-cache"

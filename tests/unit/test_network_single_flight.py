@@ -139,3 +139,25 @@ def test_no_cache_builds_every_time(world, monkeypatch):
     monkeypatch.setattr(model, "build_network", builder)
     first, second = load_network(world.conn, cache=None), load_network(world.conn, cache=None)
     assert first is not second and builder.calls == 2
+
+
+def test_caches_sharing_a_directory_build_once_across_processes(world, monkeypatch, tmp_path):
+    """Two caches on one snapshot directory stand for two processes (a CLI command and the
+    API): the file lock makes the second wait for the first build, then load its snapshot."""
+    builder = Builder()
+    monkeypatch.setattr(model, "build_network", builder)
+    monkeypatch.setattr(model, "Network", FakeNetwork)  # what a snapshot must hold
+    monkeypatch.setattr(model, "_complete", lambda net: True)
+    caches = [NetworkCache(directory=tmp_path) for _ in range(2)]
+    turn = iter(range(2))
+    lock = threading.Lock()
+
+    def load():
+        with lock:
+            cache = caches[next(turn)]
+        return load_network(world.conn, cache=cache)
+
+    first, second = run_together(load, n=2)
+    assert builder.calls == 1
+    assert first.stamp == second.stamp == world.stamp and first is not second
+    assert len(list(tmp_path.glob("network-*.snapshot"))) == 1
