@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from gis_registry.cli._common import echo, engine, progress, user_errors
+from gis_registry.cli._common import echo, engine, print_json, progress, user_errors
 
 
 def register(app: typer.Typer) -> None:
     """Add the file commands to the main app."""
     app.command("import")(import_)
     app.command("export")(export)
+    app.command("import-osm")(import_osm)
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -144,3 +145,71 @@ def export(
         finally:
             eng.dispose()
     echo(f"wrote {count:,} {layer} to {path}")
+
+
+def import_osm(
+    path: Annotated[str, typer.Argument(help="OpenStreetMap extract: .osm.pbf, .osm, .osm.bz2")],
+    within: Annotated[
+        Path | None,
+        typer.Option(help="keep features intersecting this boundary file's polygons (whole)"),
+    ] = None,
+    within_province: Annotated[
+        bool,
+        typer.Option("--within-province", help="keep features intersecting the PAO boundary"),
+    ] = False,
+    layers: Annotated[
+        str, typer.Option(help="comma-separated: roads,bridges,water_sources")
+    ] = "roads,bridges,water_sources",
+    mapping: Annotated[
+        Path | None, typer.Option(help="OSM tag mapping (default data/mappings/osm.yaml)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="check against the database, write nothing")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="write the whole result to FILE (.json)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Import roads, bridges and water sources from OpenStreetMap, upserting by OSM id.
+
+    Exit code 0 when everything was loaded (or would be, with --dry-run), 1 when records
+    were refused or the input cannot be used, 2 for a usage error.
+    """
+    from gis_registry.io.osm import OsmMapping, OsmOptions, import_osm
+
+    if within is not None and within_province:
+        raise typer.BadParameter("give --within or --within-province, not both")
+    with user_errors():
+        options = OsmOptions(
+            mapping=OsmMapping.load(mapping) if mapping else None,
+            layers=tuple(name.strip() for name in layers.split(",") if name.strip()),
+            within=within,
+            within_province=within_province,
+            dry_run=dry_run,
+        )
+        eng = engine()
+        try:
+            result = import_osm(eng, path, options, progress=None if as_json else progress())
+        finally:
+            eng.dispose()
+        if report is not None:
+            _write_json(result.to_dict(), report)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        for line in result.lines():
+            echo(line)
+    if result.problems:
+        raise typer.Exit(1)
+
+
+def _write_json(payload: dict, path: Path) -> None:
+    import json
+
+    from gis_registry.errors import GisRegistryError
+
+    try:
+        path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    except OSError as exc:
+        raise GisRegistryError(f"cannot write the report {path}: {exc.strerror}") from None

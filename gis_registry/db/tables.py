@@ -149,6 +149,20 @@ def code_column(what: str, prefix: str, width: int) -> Column:
     )
 
 
+def osm_id_column(what: str, example: str) -> Column:
+    """The unique ``osm_id`` column: the OpenStreetMap object a record came from (0006).
+
+    ``gis-registry import-osm`` matches records by it; NULL for records made in the registry,
+    which an OSM import never touches.
+    """
+    return Column(
+        "osm_id",
+        Text,
+        unique=True,
+        comment=f"OpenStreetMap {what} it came from ({example}); unique; NULL when made here",
+    )
+
+
 def owner_columns(table: str) -> tuple[Column, Column, CheckConstraint, CheckConstraint]:
     """Owner is a local body or a national agency, never both."""
     return (
@@ -310,6 +324,7 @@ roads = Table(
     Column("id", Integer, primary_key=True),
     # no index of its own: uq_roads_code_segment leads with code and serves lookups by code
     Column("code", Text, comment="road code: 1035, ลป.4007, ลป.ถ. 1-0023"),
+    osm_id_column("way and piece", "w4242:1"),
     Column(
         "segment",
         SmallInteger,
@@ -372,6 +387,7 @@ bridges = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     code_column("bridge", "B", 4),
+    osm_id_column("bridge way", "w4242"),
     Column(
         "road_id", Integer, ForeignKey("roads.id", ondelete="RESTRICT"), nullable=False, index=True
     ),
@@ -411,6 +427,7 @@ water_sources = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     code_column("water source", "W", 6),
+    osm_id_column("node, way or relation", "n42, w7, r7"),
     *names(),
     Column("kind", Text, nullable=False),
     Column("capacity_m3", Float),

@@ -22,7 +22,7 @@ import json
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +68,8 @@ class ImportOptions:
     mode: str = "append"
     dry_run: bool = False
     skip_invalid: bool = False
+    # match records by these columns instead of the layer's natural key (import-osm: osm_id)
+    key: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -273,13 +275,87 @@ def import_file(
     return result
 
 
+def load_frames(
+    cur: psycopg.Cursor,
+    layer: str,
+    frames: Iterable[pd.DataFrame],
+    options: ImportOptions,
+    *,
+    path: str,
+    source: str = "import",
+    progress: Any = None,
+) -> ImportResult:
+    """Validate, stage, check and merge frames into ``layer`` inside the caller's transaction.
+
+    The steps of :func:`import_file` after reading (validation, COPY into the stage, the SQL
+    checks, the merge, the ``data_loads`` row) for records another reader made, such as
+    :mod:`gis_registry.io.osm`. Nothing is committed or rolled back here: the caller commits
+    when every layer it loads has ``written`` set, so several layers load all or nothing. The
+    stage (``import_stage``) stays until the next call or the end of the transaction.
+
+    Parameters
+    ----------
+    cur
+        A psycopg cursor inside the caller's transaction.
+    layer
+        The layer to load into.
+    frames
+        Chunks whose columns are fields of the layer, geometries as shapely objects in
+        EPSG:4326; their indexes number the records (1-based record = index + 1), unique
+        across chunks.
+    options
+        Mode, key (e.g. ``("osm_id",)``), dry run, skip invalid; the mapping is not used.
+    path
+        What was read, for the ``data_loads`` row.
+    source
+        ``data_loads.source``: ``import`` or ``osm``.
+    progress
+        A ``rich.progress.Progress`` or None.
+
+    Returns
+    -------
+    ImportResult
+        Counts and problems; ``written`` tells whether the rows were merged (not when there
+        were problems, none to write, or a dry run).
+    """
+    result = ImportResult(layer=layer, path=path, mode=options.mode, dry_run=options.dry_run)
+    started = time.perf_counter()
+    plan = _Plan(layer_table(layer), options, result)
+    stages = _Stages(progress, None, f"{layer}: validating")
+    plan.create_stage(cur)
+    first = True
+    for frame in frames:
+        if first:
+            plan.columns_of(frame)
+            first = False
+        result.read += len(frame)
+        copy_frame(cur, STAGE, plan.stage_rows(frame))
+        stages.read(result.read)
+    stages.start(f"{layer}: checking")
+    if result.read:
+        plan.check(cur)
+    whole = any(p.record is None for p in result.problems)
+    refused = bool(result.problems) and (not options.skip_invalid or whole)
+    if not refused and result.read:
+        stages.start(f"{layer}: writing")
+        try:
+            plan.merge(cur)
+            plan.record_load(cur, path, source)
+        except _Refused:
+            refused = True
+    stages.done()
+    result.written = not refused and not options.dry_run and result.read > 0
+    result.seconds = time.perf_counter() - started
+    return result
+
+
 class _Stages:
     """Progress of an import: records read and validated, then the checks, then the write
     (rich tasks on the caller's Progress; nothing without one)."""
 
-    def __init__(self, progress: Any, total: int | None) -> None:
+    def __init__(self, progress: Any, total: int | None, first: str = "reading") -> None:
         self.progress = progress
-        self.task = progress.add_task("reading", total=total) if progress is not None else None
+        self.task = progress.add_task(first, total=total) if progress is not None else None
 
     def read(self, records: int) -> None:
         """Records read and validated so far."""
@@ -330,7 +406,7 @@ class _Plan:
         self.geometries = list(geometry_columns(table))
         self.references: tuple[Reference, ...] = REFERENCES.get(self.layer, ())
         self.codes = {code for ref in self.references for code in ref.code_columns}
-        self.key = NATURAL_KEYS.get(self.layer, ())
+        self.key = options.key or NATURAL_KEYS.get(self.layer, ())
         self.renames: dict[str, str] = {}
         # id columns filled in SQL from codes or by place: checked after resolution instead
         self.resolved_later = {r.column for r in self.references}
@@ -399,6 +475,8 @@ class _Plan:
         """A temporary table with the layer's writable columns, the code columns and
         ``_record``; gone at the end of the transaction."""
         columns = sql.SQL(", ").join(map(sql.Identifier, self.fields))
+        # several layers may load in one transaction (load_frames): one stage at a time
+        cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(STAGE)))
         cur.execute(
             sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
                 sql.Identifier(STAGE), columns, sql.Identifier(self.layer)
@@ -577,6 +655,7 @@ class _Plan:
         geometry = primary_geometry(self.table) if self.geometries else None
         if geometry is None or self.layer in ("local_bodies", "districts"):
             return
+        cur.execute("DROP TABLE IF EXISTS import_province")
         cur.execute(
             "CREATE TEMP TABLE import_province ON COMMIT DROP AS"
             " SELECT geom, geom::geography AS geog FROM (SELECT ST_Subdivide(boundary, 64)"
@@ -671,12 +750,13 @@ class _Plan:
             ).format(c=c)
         return sql.SQL("t.{c} IS DISTINCT FROM EXCLUDED.{c}").format(c=c)
 
-    def record_load(self, cur: psycopg.Cursor, path: str) -> None:
-        """Provenance: one row in data_loads for this import."""
+    def record_load(self, cur: psycopg.Cursor, path: str, source: str = "import") -> None:
+        """Provenance: one row in data_loads for this import (``source``: import or osm)."""
         cur.execute(
             "INSERT INTO data_loads (source, layer, path, mode, inserted, updated, deleted)"
-            " VALUES ('import', %s, %s, %s, %s, %s, %s)",
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (
+                source,
                 self.layer,
                 path,
                 self.options.mode,
