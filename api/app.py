@@ -15,7 +15,17 @@ from api.compression import Compression
 from api.deps import ServiceState
 from api.fastpath import FastReads
 from api.pool import AsyncPool
-from api.routers import analysis, auth, collections, items, landing, maps, tiles, write
+from api.routers import (
+    analysis,
+    auth,
+    collections,
+    items,
+    landing,
+    maps,
+    network,
+    tiles,
+    write,
+)
 from api.settings import ApiSettings
 from gis_registry import __version__
 from gis_registry.settings import Settings
@@ -111,6 +121,7 @@ def create_app(
     app.include_router(write.make_router(settings))
     app.include_router(tiles.router)
     app.include_router(analysis.router)
+    app.include_router(network.router)
     app.include_router(auth.router)
     app.include_router(maps.router)
     openapi.install(app)

@@ -28,6 +28,7 @@ from gis_registry.queries import features
 from gis_registry.settings import Settings
 
 if TYPE_CHECKING:
+    from gis_registry.network.check import NetworkCheck
     from gis_registry.network.connectivity import Components
     from gis_registry.network.criticality import Criticality
     from gis_registry.network.routing import Matrix, Route
@@ -150,7 +151,15 @@ class Registry:
             finally:
                 conn.rollback()
 
-    def route(self, origin: Any, destination: Any, *, by: str = "time", **closures: Any) -> Route:
+    def route(
+        self,
+        origin: Any,
+        destination: Any,
+        *,
+        by: str = "time",
+        max_attach_m: float | None = None,
+        **closures: Any,
+    ) -> Route:
         """The fastest (``by="time"``) or shortest (``"distance"``) route between two places.
 
         Parameters
@@ -158,26 +167,42 @@ class Registry:
         origin, destination : an LGO code, ``village:ID``, ``district:CODE``, a DOPA village
             code or ``"lon,lat"``
         by : ``"time"`` or ``"distance"``
+        max_attach_m : farthest an endpoint may lie from the road network, in metres; default
+            :data:`gis_registry.network.attach.MAX_ATTACH_M` (farther: ``Unreachable``)
         **closures : ``closed_road``, ``closed_bridge``, ``hazard`` (ids), ``closed_area``
             (geometries), ``vehicle_tonnes``, ``all_weather``; see :func:`restrictions`
 
         Returns
         -------
         Route
-            Totals, GeoJSON geometry, segments and bridges; ``to_dict()`` is
-            ``gis-registry route ... --json``.
+            Totals, GeoJSON geometry, segments and bridges, the closures on and off the usual
+            route; ``to_dict()`` is ``gis-registry route ... --json``.
         """
         from gis_registry.network.routing import route
 
         closed = restrictions_from(closures)
-        return self._run(lambda conn: route(conn, origin, destination, by=by, restrictions=closed))
+        return self._run(
+            lambda conn: route(
+                conn, origin, destination, by=by, restrictions=closed, max_attach_m=max_attach_m
+            )
+        )
 
-    def matrix(self, codes: Sequence[str] | None = None, **closures: Any) -> Matrix:
-        """Travel time and distance among LGO offices (all, or ``codes``), under closures."""
+    def matrix(
+        self,
+        codes: Sequence[str] | None = None,
+        *,
+        max_attach_m: float | None = None,
+        **closures: Any,
+    ) -> Matrix:
+        """Travel time and distance among LGO offices (all, or ``codes``), under closures;
+        offices farther than ``max_attach_m`` from the road network get None (default
+        :data:`gis_registry.network.attach.MAX_ATTACH_M`)."""
         from gis_registry.network.routing import matrix
 
         closed = restrictions_from(closures)
-        return self._run(lambda conn: matrix(conn, codes=codes, restrictions=closed))
+        return self._run(
+            lambda conn: matrix(conn, codes=codes, restrictions=closed, max_attach_m=max_attach_m)
+        )
 
     def components(self, **closures: Any) -> Components:
         """Connected components of the road network and the places cut off from the PAO."""
@@ -198,6 +223,17 @@ class Registry:
                 conn, restrictions=closed, bridges=bridges, roads=roads, delays=delays
             )
         )
+
+    def network_check(self, *, tolerance_m: float | None = None) -> NetworkCheck:
+        """Noding and topology problems of the road network (dangles, near misses within
+        ``tolerance_m`` metres, crossings without a junction, duplicate and zero-length
+        segments, islands); ``to_dict()`` is ``gis-registry network check --json``. The
+        repair, :func:`gis_registry.network.fix.fix_network`, writes: run it in
+        ``with reg.begin() as conn``."""
+        from gis_registry.network.check import DEFAULT_TOLERANCE_M, check_network
+
+        tol = DEFAULT_TOLERANCE_M if tolerance_m is None else tolerance_m
+        return self._run(lambda conn: check_network(conn, tolerance_m=tol))
 
     def water_coverage(self, *, distance_m: float, **options: Any) -> Report:
         """Villages and households within ``distance_m`` of a water source; options as

@@ -351,6 +351,15 @@ def restrictions_from(
 
 
 Closures = Annotated[Any, Depends(restrictions_from)]
+MaxAttach = Annotated[
+    float | None,
+    Query(
+        gt=0,
+        le=10_000_000,
+        description="metres: a place farther than this from the road network is unreachable "
+        "(default: the library's MAX_ATTACH_M, stated in the answer as max_attach_m)",
+    ),
+]
 
 
 @router.get(
@@ -373,14 +382,18 @@ async def network_route(
     ],
     destination: Annotated[str, Query(alias="to", min_length=1, max_length=100)],
     by: Annotated[str, Query(max_length=20)] = "time",
+    max_attach_m: MaxAttach = None,
 ) -> Response:
     """The fastest or shortest route between two places as a GeoJSON Feature: length, time,
-    segments driven and bridges crossed, under the given closures."""
+    segments driven and bridges crossed, under the given closures; which closures lie on the
+    usual route; an endpoint beyond ``max_attach_m`` of the road network is a 404 naming it."""
     from gis_registry.network.routing import route
 
     result = await run_analysis(
         state,
-        lambda conn: route(conn, origin, destination, by=by, restrictions=restrictions),
+        lambda conn: route(
+            conn, origin, destination, by=by, restrictions=restrictions, max_attach_m=max_attach_m
+        ),
     )
     return Response(_json(result.to_feature()), media_type="application/geo+json")
 
@@ -395,12 +408,18 @@ async def network_matrix(
     _: Reader,
     restrictions: Closures,
     code: Annotated[list[str] | None, Query(max_length=200, description="LGO codes")] = None,
+    max_attach_m: MaxAttach = None,
 ) -> Response:
-    """Travel time and distance among LGO offices, and which of them the PAO office cannot reach."""
+    """Travel time and distance among LGO offices, and which of them the PAO office cannot
+    reach; null for offices beyond ``max_attach_m`` of the road network and for pairs with no
+    path, with the reasons (``beyond_attach_limit``, ``no_path``)."""
     from gis_registry.network.routing import matrix
 
     result = await run_analysis(
-        state, lambda conn: matrix(conn, codes=code or None, restrictions=restrictions)
+        state,
+        lambda conn: matrix(
+            conn, codes=code or None, restrictions=restrictions, max_attach_m=max_attach_m
+        ),
     )
     return answer(result)
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import typer
 
-from gis_registry.cli import analysis, auth, data, db, files, maps, network, serve
+from gis_registry.cli import (
+    analysis,
+    auth,
+    data,
+    db,
+    files,
+    maps,
+    network,
+    network_check,
+    serve,
+)
 
 app = typer.Typer(
     help="Lampang PAO geospatial infrastructure asset registry.",
@@ -17,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _group in (db, data, files, network, analysis, maps, auth, serve):
+for _group in (db, data, files, network, network_check, analysis, maps, auth, serve):
     _group.register(app)
 
 __all__ = ["app"]

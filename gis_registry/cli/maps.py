@@ -1,5 +1,5 @@
-"""``map zoning | condition | water | route | critical | hazard | all``: maps as HTML files
-that work offline. Folium is imported inside the commands."""
+"""``map zoning | condition | water | route | critical | hazard | network | all``: maps as HTML
+files that work offline. Folium is imported inside the commands."""
 
 from __future__ import annotations
 
@@ -185,6 +185,23 @@ def hazard(
 ) -> None:
     """Hazards: flood-prone areas over roads; exposed roads, bridges and villages."""
     _write("hazard", output, offline, assets, hazard_types=kind, tiles=tiles)
+
+
+@map_app.command()
+def network(
+    output: Output,
+    tolerance_m: Annotated[
+        float | None, typer.Option("--tolerance-m", help="near-miss tolerance in metres")
+    ] = None,
+    offline: Offline = False,
+    assets: Assets = "files",
+    tiles: Tiles = None,
+) -> None:
+    """Network check: dangles, near misses, crossings, duplicates and islands on the roads."""
+    options: dict[str, Any] = {"tiles": tiles}
+    if tolerance_m is not None:
+        options["tolerance_m"] = tolerance_m
+    _write("network", output, offline, assets, **options)
 
 
 @map_app.command("all")

@@ -35,6 +35,17 @@ connectivity_app = typer.Typer(
     no_args_is_help=True,
 )
 AsJson = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+# The default lives in the library (gis_registry.network.attach.MAX_ATTACH_M), which this
+# module does not import at start-up; every answer states the limit it used.
+MaxAttach = Annotated[
+    float | None,
+    typer.Option(
+        "--max-attach-m",
+        min=0.001,
+        help="farthest a place may lie from the road network, in metres (default: the "
+        "library's, stated in the output)",
+    ),
+]
 
 
 class By(StrEnum):
@@ -78,9 +89,14 @@ def route_command(
     closed_area: ClosedArea = None,
     vehicle_tonnes: Tonnes = None,
     all_weather: AllWeather = False,
+    max_attach_m: MaxAttach = None,
     as_json: AsJson = False,
 ) -> None:
-    """Route between two local bodies, villages or points, with segments and bridges."""
+    """Route between two local bodies, villages or points, with segments and bridges.
+
+    An endpoint farther than --max-attach-m from the road network is refused (exit code 1).
+    """
+    from gis_registry.network.attach import format_metres
     from gis_registry.network.routing import route
 
     closures = restrictions(
@@ -88,7 +104,13 @@ def route_command(
     )
     r = _with_network(
         lambda conn, network: route(
-            conn, origin, destination, by=by.value, restrictions=closures, network=network
+            conn,
+            origin,
+            destination,
+            by=by.value,
+            restrictions=closures,
+            max_attach_m=max_attach_m,
+            network=network,
         )
     )
     if as_json:
@@ -99,6 +121,13 @@ def route_command(
         f"{name(r.origin)} -> {name(r.destination)}: {r.length_m / 1000:.2f} km, "
         f"{_minutes(r.time_s)}"
     )
+    echo(
+        f"  attached: origin {format_metres(r.origin['attach_m'])}, destination "
+        f"{format_metres(r.destination['attach_m'])} from the nearest road node "
+        f"(limit {r.max_attach_m:g} m)"
+    )
+    for note in r.notes:
+        echo(f"  {note}")
     for s in r.segments:
         owner = (s["owner"] or {}).get("code") or "-"
         cond = s["condition"]
@@ -123,9 +152,13 @@ def matrix_command(
     closed_area: ClosedArea = None,
     vehicle_tonnes: Tonnes = None,
     all_weather: AllWeather = False,
+    max_attach_m: MaxAttach = None,
     as_json: AsJson = False,
 ) -> None:
-    """Travel time and distance among LGO offices, and reachability from the PAO office."""
+    """Travel time and distance among LGO offices, and reachability from the PAO office.
+
+    Offices farther than --max-attach-m from the road network get no figures ("off").
+    """
     from gis_registry.network.routing import matrix
 
     closures = restrictions(
@@ -133,16 +166,25 @@ def matrix_command(
     )
     chosen = [c.strip() for c in codes.split(",") if c.strip()] if codes else None
     m = _with_network(
-        lambda conn, network: matrix(conn, codes=chosen, restrictions=closures, network=network)
+        lambda conn, network: matrix(
+            conn, codes=chosen, restrictions=closures, max_attach_m=max_attach_m, network=network
+        )
     )
     if as_json:
         print_json(m.to_dict())
         return
+    off = {p["code"] for p in m.beyond_attach_limit}
     echo(f"{len(m.codes)} LGO offices; minutes by the fastest route (row to column)")
+    echo(f"  off: the office is more than {m.max_attach_m:g} m from the road network; x: no path")
     echo("          " + "".join(f"{c[-8:]:>9}" for c in m.codes))
     for code, row in zip(m.codes, m.time_s, strict=True):
-        cells = "".join(f"{'-' if t is None else round(t / 60):>9}" for t in row)
+        cells = "".join(
+            f"{'off' if {code, c} & off else 'x' if t is None else round(t / 60):>9}"
+            for c, t in zip(m.codes, row, strict=True)
+        )
         echo(f"{code[-8:]:>9} {cells}")
+    for note in m.notes:
+        echo(note)
     if m.unreachable_from_pao:
         echo(f"not reachable from the PAO office: {', '.join(m.unreachable_from_pao)}")
     else:

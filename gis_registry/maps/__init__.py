@@ -15,6 +15,7 @@ _EXPORTS = {
     "zoning_map": "gis_registry.maps.zoning",
     "condition_map": "gis_registry.maps.condition",
     "hazard_map": "gis_registry.maps.hazard",
+    "network_map": "gis_registry.maps.network",
     "water_map": "gis_registry.maps.water",
     "route_map": "gis_registry.maps.route",
     "criticality_map": "gis_registry.maps.route",

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from gis_registry.errors import GisRegistryError, NotFound
 from gis_registry.maps.condition import condition_map
 from gis_registry.maps.hazard import hazard_map
+from gis_registry.maps.network import network_map
 from gis_registry.maps.offline import AssetMode, MapAssetsMissing, save_map
 from gis_registry.maps.route import criticality_map, route_map
 from gis_registry.maps.settings import MapSettings
@@ -41,12 +42,13 @@ MAPS: dict[str, MapKind] = {
         MapKind("route", route_map, "เส้นทางและการปิดทาง", "Route and closures"),
         MapKind("critical", criticality_map, "สะพานและทางวิกฤต", "Critical bridges and roads"),
         MapKind("hazard", hazard_map, "พื้นที่เสี่ยงภัย", "Hazards"),
+        MapKind("network", network_map, "ตรวจสอบโครงข่ายถนน", "Road network check"),
     )
 }
 
 
 def build_map(conn: Connection, kind: str, **options: Any) -> folium.Map:
-    """The map named ``kind`` (zoning, condition, water, route, critical, hazard)."""
+    """The map named ``kind`` (zoning, condition, water, route, critical, hazard, network)."""
     try:
         entry = MAPS[kind]
     except KeyError:

@@ -306,7 +306,9 @@ def route_map(
     -------
     folium.Map: the normal route (blue) with its bridges, closures (red), the detour (orange,
     dashed) when one exists, and the LGO offices and villages the closures cut off from the
-    PAO office (red rings).
+    PAO office (red rings). When no closure is on the route there is no detour to draw: the
+    subtitle gives the library's notes instead ("bridge 5 is not on this route; nothing
+    changes").
     """
     from gis_registry.network.connectivity import components
     from gis_registry.network.restrictions import Restrictions
@@ -320,12 +322,17 @@ def route_map(
     _require_roads(conn)
     normal = route(conn, origin, destination, by=by)
     detour = None
+    unchanged: list[str] = []  # the library's notes when no closure is on the route
     cut_off: list[dict] = []
     if not restrictions.empty:
         try:
             detour = route(conn, origin, destination, by=by, restrictions=restrictions)
         except Unreachable:
             detour = None
+        else:
+            if not detour.closures_change_route:
+                # the "detour" would be the route itself: say so instead of drawing it twice
+                unchanged, detour = detour.notes, None
         cut_off = components(conn, restrictions=restrictions).cut_off
     tol = tolerance_for(_province_bounds(conn))
     cut_points = _place_points(conn, cut_off)
@@ -336,6 +343,8 @@ def route_map(
     subtitle = f"{names} · {_km(normal.length_m)}, {_minutes(normal.time_s)}"
     if detour is not None:
         subtitle += f" · ทางเลี่ยง / detour {_km(detour.length_m)}, {_minutes(detour.time_s)}"
+    elif unchanged:
+        subtitle += " · ไม่มีผลต่อเส้นทาง / " + "; ".join(unchanged)
     elif not restrictions.empty:
         subtitle += " · ไม่มีทางเลี่ยง / no detour: destination cut off"
     m = new_map(

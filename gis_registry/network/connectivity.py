@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse import csgraph
 from sqlalchemy import Connection
 
 from gis_registry.errors import GisRegistryError
@@ -61,6 +59,9 @@ def node_components(net: Network, closed: np.ndarray | None) -> tuple[int, np.nd
     """Undirected connected components of the open edges: (count, label per node)."""
     t = net.topo
     keep = np.ones(t.n_edges, dtype=bool) if closed is None else ~closed
+    from scipy import sparse  # here: routes that never need it do not import scipy
+    from scipy.sparse import csgraph
+
     adj = sparse.coo_matrix(
         (np.ones(int(keep.sum()), dtype=np.float32), (t.source[keep], t.target[keep])),
         shape=(t.n_nodes, t.n_nodes),

@@ -101,7 +101,7 @@ class Restrictions:
             return tuple(out)
 
         areas = []
-        if closed_area is not None:
+        if closed_area:  # None or empty (the CLI passes [] when no --closed-area is given)
             given = [closed_area] if isinstance(closed_area, (str, bytes, dict)) else closed_area
             if isinstance(given, shapely.Geometry):
                 given = [given]
@@ -179,6 +179,84 @@ def restrictions_from(options: Mapping[str, Any]) -> Restrictions:
     return Restrictions.parse(**options)
 
 
+@dataclass(frozen=True)
+class Closure:
+    """One item of :class:`Restrictions` and the edges it closes.
+
+    ``kind`` is its option name (:data:`CLOSURE_OPTIONS`), ``id`` the road, bridge or hazard
+    id (the 1-based position of a closed area; None for vehicle weight and all-weather),
+    ``label`` how a sentence names it ("bridge 5"), ``edges`` the indices of the edges it
+    closes (indices, not a mask per item: a long list of closed roads on a million-edge
+    network must not cost a million booleans each).
+    """
+
+    kind: str
+    id: int | None
+    label: str
+    edges: np.ndarray
+
+    def to_dict(self) -> dict:
+        """The item as JSON-ready values (without its edges)."""
+        out: dict[str, Any] = {"kind": self.kind}
+        if self.id is not None:
+            out["id"] = self.id
+        out["label"] = self.label
+        return out
+
+
+def closure_items(
+    conn: Connection, net: Network, restrictions: Restrictions | None
+) -> list[Closure]:
+    """Each closure of ``restrictions`` with the edges it closes, in :data:`CLOSURE_OPTIONS`
+    order (so an answer can say which of them a route meets).
+
+    Raises
+    ------
+    NotFound
+        For an unknown road, bridge or hazard id.
+    """
+    if restrictions is None or restrictions.empty:
+        return []
+    items: list[Closure] = []
+    if restrictions.closed_roads:
+        road_ids = list(dict.fromkeys(restrictions.closed_roads))
+        road_rows = net.road_rows(road_ids)  # NotFound for an unknown id
+        for road_id, row in zip(road_ids, road_rows, strict=True):
+            edges = net.topo.edges_of_roads(np.atleast_1d(row))
+            items.append(Closure("closed_road", road_id, f"road {road_id}", edges))
+    if restrictions.closed_bridges:
+        bridge_ids = list(dict.fromkeys(restrictions.closed_bridges))
+        edges = net.bridge_edge[net.bridge_rows(bridge_ids)]
+        for bridge_id, edge in zip(bridge_ids, edges, strict=True):
+            on = np.array([edge] if edge >= 0 else [], dtype=np.int64)
+            items.append(Closure("closed_bridge", bridge_id, f"bridge {bridge_id}", on))
+    if restrictions.hazard_ids:
+        ids = sorted(set(restrictions.hazard_ids))
+        hazards = sorted(conn.execute(_HAZARDS, {"ids": ids}).all(), key=lambda r: r[0])
+        missing = sorted(set(ids) - {r[0] for r in hazards})
+        if missing:
+            raise NotFound(f"no hazard area with id {', '.join(map(str, missing))}")
+        for hazard_id, wkb in hazards:
+            road_ids = [r[0] for r in conn.execute(_ROADS_IN_HAZARDS, {"ids": [hazard_id]})]
+            edges = _edges_inside(net, road_ids, shapely.from_wkb(bytes(wkb)))
+            items.append(Closure("hazard", hazard_id, f"hazard area {hazard_id}", edges))
+    for i, polygon in enumerate(restrictions.polygons, start=1):
+        road_ids = [r[0] for r in conn.execute(_ROADS_IN_POLYGON, {"wkb": shapely.to_wkb(polygon)})]
+        edges = _edges_inside(net, road_ids, polygon)
+        items.append(Closure("closed_area", i, f"closed area {i}", edges))
+    if restrictions.vehicle_tonnes:
+        # NaN (no posted limit) compares False: such bridges stay open.
+        weak = net.bridges.load_limit_t < restrictions.vehicle_tonnes
+        edges = net.bridge_edge[weak]
+        label = f"bridges rated below {restrictions.vehicle_tonnes:g} t"
+        items.append(Closure("vehicle_tonnes", None, label, edges[edges >= 0]))
+    if restrictions.all_weather:
+        all_weather = [domain.SURFACES.index(s) for s in domain.ALL_WEATHER_SURFACES]
+        edges = np.flatnonzero(~np.isin(net.roads.surface_idx[net.topo.road], all_weather))
+        items.append(Closure("all_weather", None, "roads that are not all-weather", edges))
+    return items
+
+
 def closed_edges(
     conn: Connection, net: Network, restrictions: Restrictions | None
 ) -> np.ndarray | None:
@@ -189,43 +267,26 @@ def closed_edges(
     NotFound
         For an unknown road, bridge or hazard id.
     """
-    if restrictions is None or restrictions.empty:
+    return union_of(closure_items(conn, net, restrictions), net)
+
+
+def union_of(items: list[Closure], net: Network) -> np.ndarray | None:
+    """The edges any of ``items`` closes (None when there are no items)."""
+    if not items:
         return None
     closed = np.zeros(net.topo.n_edges, dtype=bool)
-    if restrictions.closed_roads:
-        closed[net.topo.edges_of_roads(net.road_rows(restrictions.closed_roads))] = True
-    if restrictions.closed_bridges:
-        edges = net.bridge_edge[net.bridge_rows(restrictions.closed_bridges)]
-        closed[edges[edges >= 0]] = True
-    if restrictions.vehicle_tonnes:
-        # NaN (no posted limit) compares False: such bridges stay open.
-        weak = net.bridges.load_limit_t < restrictions.vehicle_tonnes
-        edges = net.bridge_edge[weak]
-        closed[edges[edges >= 0]] = True
-    if restrictions.all_weather:
-        all_weather = [domain.SURFACES.index(s) for s in domain.ALL_WEATHER_SURFACES]
-        closed |= ~np.isin(net.roads.surface_idx[net.topo.road], all_weather)
-    if restrictions.hazard_ids:
-        ids = sorted(set(restrictions.hazard_ids))
-        rows = conn.execute(_HAZARDS, {"ids": ids}).all()
-        missing = sorted(set(ids) - {r[0] for r in rows})
-        if missing:
-            raise NotFound(f"no hazard area with id {', '.join(map(str, missing))}")
-        area = shapely.union_all(shapely.from_wkb([bytes(r[1]) for r in rows]))
-        road_ids = [r[0] for r in conn.execute(_ROADS_IN_HAZARDS, {"ids": ids})]
-        _close_inside(net, closed, road_ids, area)
-    for polygon in restrictions.polygons:
-        road_ids = [r[0] for r in conn.execute(_ROADS_IN_POLYGON, {"wkb": shapely.to_wkb(polygon)})]
-        _close_inside(net, closed, road_ids, polygon)
+    for item in items:
+        closed[item.edges] = True
     return closed
 
 
-def _close_inside(net: Network, closed: np.ndarray, road_ids: list[int], area) -> None:
-    """Close the edges of ``road_ids`` that touch ``area`` (a long road may be only partly in)."""
+def _edges_inside(net: Network, road_ids: list[int], area) -> np.ndarray:
+    """The edges of ``road_ids`` that touch ``area`` (a long road may be only partly in)."""
     if not road_ids:
-        return
+        return np.zeros(0, dtype=np.int64)
     rows = net.roads.index_of(np.asarray(road_ids, dtype=np.int64))
     edges = net.topo.edges_of_roads(rows[rows >= 0])
-    if len(edges):
-        shapely.prepare(area)
-        closed[edges[shapely.intersects(area, net.edge_lines(edges))]] = True
+    if not len(edges):
+        return edges
+    shapely.prepare(area)
+    return edges[shapely.intersects(area, net.edge_lines(edges))]

@@ -1,4 +1,13 @@
-"""Routes between places or points, and the travel-time matrix among LGOs."""
+"""Routes between places or points, and the travel-time matrix among LGOs.
+
+Answers say what they rest on: an endpoint farther than the attach limit from the network
+(:data:`~gis_registry.network.attach.MAX_ATTACH_M`, 300 m unless ``max_attach_m`` says
+otherwise) is refused with its distance; two places on one network node get 0 km *and* the
+straight line between them; a route under closures first finds the usual route and reports
+which closures lie on it (none: the usual route stands and "nothing changes"); and "no route"
+says whether the ends lie on unconnected parts of the network, or which closures cut them
+apart, or that one-way roads leave no way.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +15,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse import csgraph
 from sqlalchemy import Connection, text
 
 from gis_registry.errors import NotFound
-from gis_registry.network.attach import Anchor, resolve_endpoint
+from gis_registry.network.attach import (
+    MAX_ATTACH_M,
+    Anchor,
+    TooFarFromRoad,
+    Unreachable,
+    check_attach_limit,
+    far_from_node,
+    format_metres,
+    require_attached,
+    resolve_endpoint,
+    road_distance_m,
+)
+from gis_registry.network.connectivity import node_components
 from gis_registry.network.graph import RoutingGraph, check_weight
 from gis_registry.network.model import Network, NetworkConfig, load_network
-from gis_registry.network.restrictions import Restrictions, closed_edges
+from gis_registry.network.restrictions import Closure, Restrictions, closure_items, union_of
+from gis_registry.network.topology import to_metric
 
-
-class Unreachable(NotFound):
-    """No route joins the two endpoints (on the network as restricted)."""
+__all__ = ["MAX_ATTACH_M", "Matrix", "Route", "TooFarFromRoad", "Unreachable", "matrix", "route"]
 
 
 # Names, owners and the latest inspection of the roads and bridges of a route, in one round
@@ -64,7 +82,16 @@ def _condition(row) -> dict | None:
 
 @dataclass
 class Route:
-    """A route: totals, GeoJSON geometry, the road segments driven and the bridges crossed."""
+    """A route: totals, GeoJSON geometry, the road segments driven and the bridges crossed.
+
+    ``max_attach_m`` is the attach limit the endpoints met (their ``attach_m`` is in
+    ``origin`` and ``destination``); ``straight_line_m`` the distance between the endpoints in
+    the network's metric CRS; ``same_node`` whether both attach to one network node (the
+    on-network length is then 0). ``closures`` lists each closure with ``on_route``: whether
+    the usual (unrestricted) route uses it; ``closures_change_route`` whether any does (if
+    none does, the usual route is the answer); ``usual`` the usual route's totals when there
+    are closures. ``notes`` says all of this in sentences, which every shell prints as is.
+    """
 
     origin: dict
     destination: dict
@@ -75,6 +102,13 @@ class Route:
     segments: list[dict]
     bridges: list[dict]
     restrictions: dict = field(default_factory=dict)
+    max_attach_m: float = MAX_ATTACH_M
+    straight_line_m: float = 0.0
+    same_node: bool = False
+    closures: list[dict] = field(default_factory=list)
+    closures_change_route: bool = False
+    usual: dict | None = None
+    notes: list[str] = field(default_factory=list)
     edges: list[int] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
@@ -89,6 +123,13 @@ class Route:
             "segments": self.segments,
             "bridges": self.bridges,
             "restrictions": self.restrictions,
+            "max_attach_m": self.max_attach_m,
+            "straight_line_m": self.straight_line_m,
+            "same_node": self.same_node,
+            "closures": self.closures,
+            "closures_change_route": self.closures_change_route,
+            "usual": self.usual,
+            "notes": self.notes,
         }
 
     def to_feature(self) -> dict:
@@ -109,6 +150,7 @@ def route(
     *,
     by: str = "time",
     restrictions: Restrictions | None = None,
+    max_attach_m: float | None = None,
     network: Network | None = None,
     config: NetworkConfig | None = None,
 ) -> Route:
@@ -125,6 +167,9 @@ def route(
         ``"time"`` (fastest) or ``"distance"`` (shortest).
     restrictions
         Closures, vehicle weight, all-weather only.
+    max_attach_m
+        Farthest an endpoint may lie from the road network, in metres; None (the default)
+        means :data:`~gis_registry.network.attach.MAX_ATTACH_M`, ``math.inf`` no limit.
     network, config
         A network already loaded, or the configuration to load one with.
 
@@ -132,43 +177,156 @@ def route(
     -------
     Route
         ``length_m`` and ``time_s`` are on-network totals (attachment distances are reported
-        with the endpoints, not added).
+        with the endpoints, not added); ``closures``, ``same_node`` and ``notes`` say what the
+        figures rest on.
 
     Raises
     ------
     NotFound
-        Unknown endpoint; :class:`Unreachable` when no route exists.
+        Unknown endpoint; :class:`Unreachable` when no route exists, saying why;
+        :class:`TooFarFromRoad` (an :class:`Unreachable`) for an endpoint beyond the limit.
+    ValidationError
+        For a ``max_attach_m`` that is not a positive number of metres.
     """
     check_weight(by)  # before the network is loaded: a typo must not cost a build
+    limit = check_attach_limit(max_attach_m)
     net = _network(conn, network, config)
     a = resolve_endpoint(net.places, net.topo.node_xy, origin)
     b = resolve_endpoint(net.places, net.topo.node_xy, destination)
-    closed = closed_edges(conn, net, restrictions)
+    attach_notes = require_attached(conn, net.places, [a, b], limit)
+    items = closure_items(conn, net, restrictions)
+    states = _states(net, a, b, by, None)
+    if states is None:
+        raise _no_route(net, a, b, [], [])
+    usual_edges = np.asarray(states, dtype=np.int64) // 2
+    on = [bool(np.isin(item.edges, usual_edges).any()) for item in items]
+    if any(on):
+        # Only a closure the usual route uses can change it: closing edges never makes
+        # another route cheaper, so otherwise the usual route is still the best one.
+        states = _states(net, a, b, by, union_of(items, net))
+        if states is None:
+            raise _no_route(net, a, b, items, on)
+    usual = None
+    if items:
+        usual = {
+            "length_m": float(net.topo.length_m[usual_edges].sum()),
+            "time_s": float(net.time_s[usual_edges].sum()),
+        }
+    r = _describe(conn, net, a, b, by, states, restrictions)
+    r.max_attach_m = limit
+    xy = to_metric(np.array([a.lonlat, b.lonlat], dtype=np.float64), net.metric_srid)
+    r.straight_line_m = float(np.hypot(*(xy[1] - xy[0])))
+    r.same_node = a.node == b.node
+    r.closures = [{**item.to_dict(), "on_route": o} for item, o in zip(items, on, strict=True)]
+    r.closures_change_route = any(on)
+    r.usual = usual
+    r.notes = attach_notes + _route_notes(net, a, b, r, items, on)
+    return r
+
+
+def _states(net: Network, a: Anchor, b: Anchor, by: str, closed) -> list[int] | None:
+    """Arc states of the best route from ``a`` to ``b`` with ``closed`` edges, or None."""
     if closed is None and by == "time":
         cost, _, arcs = net.hierarchy("time").query(a.node, b.node)
         if not np.isfinite(cost):
-            raise Unreachable(f"no route from {a.label} to {b.label} on the network")
-        states = net.hierarchy_states["time"][arcs].tolist()
-    else:
-        # Closures change costs, which a precomputed hierarchy cannot follow, and shortest
-        # routes are rarer than fastest ones (not worth a second hierarchy): plain Dijkstra, on
-        # the core (degree-2 chains contracted) when both ends are places.
-        graph = net.core if a.place >= 0 and b.place >= 0 else net.full
-        states = _shortest_states(graph, a, b, by, graph.arc_mask(closed))
-    return _describe(conn, net, a, b, by, states, restrictions)
+            return None
+        return net.hierarchy_states["time"][arcs].tolist()
+    # Closures change costs, which a precomputed hierarchy cannot follow, and shortest
+    # routes are rarer than fastest ones (not worth a second hierarchy): plain Dijkstra, on
+    # the core (degree-2 chains contracted) when both ends are places.
+    graph = net.core if a.place >= 0 and b.place >= 0 else net.full
+    return _shortest_states(graph, a, b, by, graph.arc_mask(closed))
 
 
-def _shortest_states(graph: RoutingGraph, a: Anchor, b: Anchor, by: str, mask) -> list[int]:
+def _shortest_states(graph: RoutingGraph, a: Anchor, b: Anchor, by: str, mask) -> list[int] | None:
     s, t = int(graph.index_of[a.node]), int(graph.index_of[b.node])
     if s == t:
         return []
     dist, pred = graph.shortest(s, by, mask)
     if not np.isfinite(dist[t]):
-        raise Unreachable(f"no route from {a.label} to {b.label} on the network as restricted")
+        return None
     nodes = [t]
     while nodes[-1] != s:
         nodes.append(int(pred[nodes[-1]]))
     return graph.states(graph.path_arcs(np.array(nodes[::-1]), by, mask))
+
+
+def _roads_in_part(net: Network, label: np.ndarray, part: int) -> int:
+    """Road segments (registry rows) with an edge in connected part ``part``."""
+    t = net.topo
+    return int(np.unique(t.road[label[t.source] == part]).size)
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _no_route(
+    net: Network, a: Anchor, b: Anchor, items: list[Closure], on: list[bool]
+) -> Unreachable:
+    """The Unreachable error for ``a`` -> ``b``, saying why there is no route."""
+    fa, fb = a.label, b.label
+    _, label = node_components(net, None)
+    if label[a.node] != label[b.node]:
+        na = _roads_in_part(net, label, label[a.node])
+        nb = _roads_in_part(net, label, label[b.node])
+        return Unreachable(
+            f"no route from {fa} to {fb}: they lie on different, unconnected parts of the road "
+            f"network ({fa}'s part has {na} road segment{'s' * (na != 1)}, {fb}'s {nb}); "
+            "`gis-registry network check` lists the islands and near misses"
+        )
+    if not items:
+        return Unreachable(
+            f"no route from {fa} to {fb}: they lie on one part of the road network, but its "
+            f"one-way roads allow no way from {fa} to {fb}"
+        )
+    closing = [i.label for i, o in zip(items, on, strict=True) if o]
+    others = [i.label for i, o in zip(items, on, strict=True) if not o]
+    verb = "is" if len(closing) == 1 else "are"
+    _, cut = node_components(net, union_of(items, net))
+    if cut[a.node] != cut[b.node]:
+        why = f"{_and(closing)} {verb} on the usual route, and the closures cut {fb} off from {fa}"
+    else:
+        why = (
+            f"{_and(closing)} {verb} on the usual route, and the one-way roads left open allow "
+            "no way round"
+        )
+    if others:
+        why += f" (not on the usual route: {', '.join(others)})"
+    return Unreachable(f"no route from {fa} to {fb} under the closures: {why}")
+
+
+def _route_notes(
+    net: Network, a: Anchor, b: Anchor, r: Route, items: list[Closure], on: list[bool]
+) -> list[str]:
+    """What the figures of ``r`` rest on, in sentences."""
+    notes = []
+    if r.same_node:
+        da, db = a.describe(net.places), b.describe(net.places)
+        if r.straight_line_m > 0:
+            notes.append(
+                f"{da} and {db} both attach to the same road node; the on-network distance is "
+                f"0 and the straight-line distance between them is "
+                f"{format_metres(r.straight_line_m)}"
+            )
+        else:
+            notes.append(f"{da} and {db} are the same place; the distance is 0")
+    if items and not r.closures_change_route:
+        labels = [i.label for i in items]
+        verb = "is" if len(labels) == 1 else "are"
+        notes.append(f"{_and(labels)} {verb} not on this route; nothing changes")
+    elif items and r.usual is not None:
+        usual = r.usual
+        for item, o in zip(items, on, strict=True):
+            if o:
+                notes.append(
+                    f"{item.label} is on the usual route; the route goes round it: "
+                    f"{r.length_m / 1000:.2f} km, {r.time_s / 60:.1f} min instead of "
+                    f"{usual['length_m'] / 1000:.2f} km, {usual['time_s'] / 60:.1f} min"
+                )
+            else:
+                notes.append(f"{item.label} is not on the usual route")
+    return notes
 
 
 def _describe(conn, net: Network, a: Anchor, b: Anchor, by: str, states, restrictions) -> Route:
@@ -272,7 +430,12 @@ class Matrix:
     """Travel time and distance among LGO offices, and reachability from the PAO office.
 
     ``time_s[i][j]`` is the time of the fastest route from ``codes[i]`` to ``codes[j]`` and
-    ``length_m[i][j]`` that route's length (None when unreachable).
+    ``length_m[i][j]`` that route's length; None when unreachable, for one of two reasons:
+    the office is farther than ``max_attach_m`` from the road network (listed in
+    ``beyond_attach_limit`` with ``road_m``, its distance to the nearest road, and ``attach_m``,
+    to the nearest node: its whole row and column are None), or there is no
+    path (the pair is in ``no_path``, [from, to]). ``same_node`` lists the groups of offices
+    attached to one network node (0 between them). ``notes`` says it in sentences.
     """
 
     codes: list[str]
@@ -283,6 +446,11 @@ class Matrix:
     from_pao_s: dict[str, float | None]
     unreachable_from_pao: list[str]
     restrictions: dict = field(default_factory=dict)
+    max_attach_m: float = MAX_ATTACH_M
+    beyond_attach_limit: list[dict] = field(default_factory=list)
+    no_path: list[list[str]] = field(default_factory=list)
+    same_node: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The matrix as JSON-ready values (``gis-registry connectivity matrix --json``)."""
@@ -295,6 +463,11 @@ class Matrix:
             "from_pao_s": self.from_pao_s,
             "unreachable_from_pao": self.unreachable_from_pao,
             "restrictions": self.restrictions,
+            "max_attach_m": self.max_attach_m,
+            "beyond_attach_limit": self.beyond_attach_limit,
+            "no_path": self.no_path,
+            "same_node": self.same_node,
+            "notes": self.notes,
         }
 
 
@@ -307,6 +480,7 @@ def matrix(
     *,
     codes: Sequence[str] | None = None,
     restrictions: Restrictions | None = None,
+    max_attach_m: float | None = None,
     network: Network | None = None,
     config: NetworkConfig | None = None,
     chunk: int = 16,
@@ -317,6 +491,10 @@ def matrix(
     ----------
     codes
         LGO codes; default every local body (the PAO included).
+    max_attach_m
+        Offices farther than this from the road network, in metres, get no figures (None,
+        listed in ``beyond_attach_limit``); None (the default) means
+        :data:`~gis_registry.network.attach.MAX_ATTACH_M`.
     chunk
         Sources per Dijkstra call (memory grows with chunk x nodes of the core graph).
 
@@ -324,7 +502,10 @@ def matrix(
     ------
     NotFound
         For an unknown LGO code.
+    ValidationError
+        For a ``max_attach_m`` that is not a positive number of metres.
     """
+    limit = check_attach_limit(max_attach_m)
     net = _network(conn, network, config)
     places = net.places
     lgo_rows = places.rows_of("lgo")
@@ -337,7 +518,7 @@ def matrix(
             raise NotFound(f"not an LGO code: {', '.join(map(str, bad))}")
     rows = np.asarray(rows, dtype=np.int64)
     rows = rows[places.node[rows] >= 0]
-    closed = closed_edges(conn, net, restrictions)
+    closed = union_of(closure_items(conn, net, restrictions), net)
     pao = places.pao
     reach = lgo_rows[places.node[lgo_rows] >= 0]
     if closed is None:
@@ -357,11 +538,62 @@ def matrix(
                 chunk,
                 targets=places.node[reach],
             )
+    # An office beyond the attach limit is not on the network: no figure rather than the
+    # figure of a road it is not on (offices 100 km apart once showed 0-10 min). Only offices
+    # farther than the limit from their node are measured to the nearest road.
+    far = places.attach_m[rows] > limit
+    road_m = {
+        int(r): road_distance_m(conn, tuple(places.lonlat[r]), net.metric_srid) for r in rows[far]
+    }
+    near_road = [r for r, d in road_m.items() if d <= limit]
+    far &= ~np.isin(rows, near_road)
+    time_m, len_m = np.array(time_m, dtype=np.float64), np.array(len_m, dtype=np.float64)
+    time_m[far, :] = time_m[:, far] = np.inf
+    len_m[far, :] = len_m[:, far] = np.inf
     from_pao: dict[str, float | None] = {}
     if pao >= 0 and places.node[pao] >= 0:
-        from_pao = {places.key[r]: _cell(x) for r, x in zip(reach, from_pao_s[0], strict=True)}
+        from_pao_row = np.array(from_pao_s[0], dtype=np.float64)
+        from_pao_row[places.attach_m[reach] > limit] = np.inf
+        if places.attach_m[pao] > limit:
+            from_pao_row[:] = np.inf
+        from_pao = {places.key[r]: _cell(x) for r, x in zip(reach, from_pao_row, strict=True)}
+    codes_out = [places.key[r] for r in rows]
+    beyond = [
+        {
+            "code": places.key[r],
+            "name_th": places.name_th[r],
+            "attach_m": float(places.attach_m[r]),
+            "road_m": road_m[int(r)],
+        }
+        for r in rows[far]
+    ]
+    no_path_at = ~np.isfinite(time_m) & ~far[:, None] & ~far[None, :]
+    np.fill_diagonal(no_path_at, False)
+    no_path = [[codes_out[i], codes_out[j]] for i, j in zip(*np.nonzero(no_path_at), strict=True)]
+    groups: dict[int, list[str]] = {}
+    for r, code in zip(rows[~far].tolist(), np.asarray(codes_out, dtype=object)[~far], strict=True):
+        groups.setdefault(int(places.node[r]), []).append(code)
+    same_node = [g for g in groups.values() if len(g) > 1]
+    notes = [
+        f"{places.describe(r, places.key[r])} is {format_metres(road_m[int(r)])} from the "
+        f"nearest road; the limit is {limit:g} m: no figures for it"
+        for r in rows[far]
+    ]
+    notes += [
+        f"{places.describe(r, places.key[r])} {far_from_node(float(places.attach_m[r]), road_m[r])}"
+        for r in near_road
+    ]
+    if no_path:
+        notes.append(
+            f"{len(no_path)} pairs have no path (unconnected parts of the road network, one-way "
+            "roads or closures): `gis-registry route FROM TO` says why for a pair"
+        )
+    notes += [
+        f"{_and(g)} attach to the same road node: 0 min between them on the network"
+        for g in same_node
+    ]
     return Matrix(
-        codes=[places.key[r] for r in rows],
+        codes=codes_out,
         names_th=[places.name_th[r] for r in rows],
         time_s=[[_cell(x) for x in row] for row in time_m],
         length_m=[[_cell(x) for x in row] for row in len_m],
@@ -369,6 +601,11 @@ def matrix(
         from_pao_s=from_pao,
         unreachable_from_pao=[k for k, v in from_pao.items() if v is None],
         restrictions=(restrictions or Restrictions()).to_dict(),
+        max_attach_m=limit,
+        beyond_attach_limit=beyond,
+        no_path=no_path,
+        same_node=same_node,
+        notes=notes,
     )
 
 
@@ -403,5 +640,8 @@ def _tree_lengths(pred: np.ndarray, arc_len, source: int) -> np.ndarray:
     n = len(pred)
     child = np.flatnonzero(pred >= 0)
     w = lengths[np.searchsorted(keys, pred[child].astype(np.int64) * n + child)]
+    from scipy import sparse  # here: a cold CLI route between offices never needs scipy
+    from scipy.sparse import csgraph
+
     tree = sparse.csr_matrix((w, (pred[child], child)), shape=(n, n))
     return csgraph.dijkstra(tree, directed=True, indices=source)

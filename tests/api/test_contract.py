@@ -116,6 +116,10 @@ def _cases(ids: dict) -> list[tuple[tuple[str, ...], str]]:
             f"/network/matrix?code={a}&code={b}&code={c}",
         ),
         (
+            ("connectivity", "matrix", "--codes", f"{a},{b}", "--max-attach-m", "150"),
+            f"/network/matrix?code={a}&code={b}&max_attach_m=150",
+        ),
+        (
             ("connectivity", "components", "--hazard", str(ids["flood"])),
             f"/network/components?hazard={ids['flood']}",
         ),
@@ -129,7 +133,7 @@ def _cases(ids: dict) -> list[tuple[tuple[str, ...], str]]:
 def test_every_analysis_answers_the_same_on_the_cli_and_the_api(demo, monkeypatch):
     url, client, ids = demo
     cases = _cases(ids)
-    assert len(cases) == 17
+    assert len(cases) == 18
     for args, path in cases:
         from_cli = cli_json(url, monkeypatch, *args)
         from_api = api_json(client, "/analysis" + path)
@@ -146,6 +150,19 @@ def test_a_route_is_the_same_from_the_library_the_cli_and_the_api(demo, demo_eng
     assert from_cli["length_m"] > 0 and from_cli["segments"]
     assert feature["type"] == "Feature"
     assert {**feature["properties"], "geometry": feature["geometry"]} == from_cli
+    honest = {"max_attach_m", "straight_line_m", "same_node", "closures", "notes", "usual"}
+    assert honest | {"closures_change_route"} <= set(from_cli)
+    # closures on or off the route, and the attach limit, are the library's answer everywhere
+    bridge = str(ids["bridge"])
+    args = ("route", a, c, "--closed-bridge", bridge, "--max-attach-m", "250")
+    closed_cli = cli_json(url, monkeypatch, *args)
+    closed_lib = Registry(demo_engine).route(a, c, closed_bridge=[bridge], max_attach_m=250)
+    closed_api = api_json(
+        client, f"/analysis/network/route?from={a}&to={c}&closed_bridge={bridge}&max_attach_m=250"
+    )
+    assert closed_cli == closed_lib.to_dict()
+    assert {**closed_api["properties"], "geometry": closed_api["geometry"]} == closed_cli
+    assert closed_cli["max_attach_m"] == 250 and len(closed_cli["closures"]) == 1
 
 
 def test_water_coverage_is_the_same_from_the_library_and_the_cli(demo, demo_engine, monkeypatch):

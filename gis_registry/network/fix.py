@@ -1,0 +1,253 @@
+"""Repairing what :func:`~gis_registry.network.check.check_network` finds: ``network check --fix``.
+
+Two repairs, both within the tolerance of the check and never across layers:
+
+* a **crossing** without a junction gets the crossing point as a new vertex of both roads;
+* a **near miss** has its dangling road end moved onto the other road (onto that road's end
+  for an end-to-end gap), and the point is added to the other road as a vertex.
+
+Where the point is already within the network's noding tolerance of a vertex, that vertex's own
+coordinates are used, so both roads hold the very same coordinates and the network joins them.
+Every repair is an UPDATE of ``roads.geom`` (one statement, inside a savepoint: all or
+nothing), so the history triggers record each changed road, before and after. Dangles,
+duplicates, zero-length segments and islands are left to a person: removing or joining them
+needs knowledge of the ground the data lacks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from gis_registry.db.errors import translate
+from gis_registry.errors import GisRegistryError
+from gis_registry.network.check import (
+    DEFAULT_TOLERANCE_M,
+    NetworkCheck,
+    Plan,
+    check_and_plan,
+    check_network,
+    check_tolerance,
+)
+from gis_registry.network.model import Network, load_network
+
+
+class NetworkFixRefused(GisRegistryError):
+    """The database refused the fix's updates; nothing was changed."""
+
+
+@dataclass
+class NetworkFix:
+    """What :func:`fix_network` changed.
+
+    ``counts`` says how many crossings were noded and near misses snapped; ``changes`` lists
+    each change to a road (``vertex_added`` or ``end_moved``, where, by how many metres);
+    ``before`` and ``after`` are the check's counts before and after the fix.
+    """
+
+    tolerance_m: float
+    counts: dict[str, int]
+    changes: list[dict[str, Any]]
+    roads_updated: list[int]
+    before: dict[str, int]
+    after: dict[str, int] = field(default_factory=dict)
+    # the check after the fix (what the CLI prints next); not part of to_dict()
+    after_check: NetworkCheck | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict (``network check --fix --json``)."""
+        return {
+            "tolerance_m": self.tolerance_m,
+            "counts": self.counts,
+            "roads_updated": self.roads_updated,
+            "changes": self.changes,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+_UPDATE = text(
+    """
+    UPDATE roads r SET geom = ST_SetSRID(ST_GeomFromWKB(u.wkb), 4326)
+    FROM unnest(CAST(:ids AS int[]), CAST(:wkbs AS bytea[])) AS u(id, wkb)
+    WHERE r.id = u.id
+    """
+)
+
+
+def fix_network(
+    conn: Connection,
+    *,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    network: Network | None = None,
+) -> NetworkFix:
+    """Node same-layer crossings and snap near misses within ``tolerance_m``, in one savepoint.
+
+    Parameters
+    ----------
+    conn : an open connection; the caller commits (the CLI's ``--fix`` does)
+    tolerance_m : the near-miss tolerance in metres, as for :func:`check_network`
+    network : the network already loaded (default :func:`load_network`)
+
+    Returns
+    -------
+    NetworkFix
+        The changes, and the check's counts before and after.
+
+    Raises
+    ------
+    InvalidParameter
+        For a tolerance out of range.
+    NetworkFixRefused
+        When the database refuses an update; nothing is changed.
+    """
+    tol = check_tolerance(tolerance_m)
+    net = network if network is not None else load_network(conn)
+    before, plan = check_and_plan(conn, net, tol)
+    edits, changes = _edits(net, plan)
+    codes = {
+        i: c for f in before.findings for i, c in zip(f["road_ids"], f["road_codes"], strict=True)
+    }
+    for change in changes:
+        change["road_code"] = codes.get(change["road_id"])
+    ids = sorted(edits)
+    if ids:
+        wkbs = [shapely.to_wkb(shapely.linestrings(edits[i])) for i in ids]
+        try:
+            with conn.begin_nested():
+                conn.execute(_UPDATE, {"ids": ids, "wkbs": wkbs})
+        except DBAPIError as exc:
+            refused = translate(exc, "roads", None)
+            reason = str(refused) if refused else str(exc.orig).strip().splitlines()[0]
+            raise NetworkFixRefused(
+                f"roads: the network fix was refused by the database ({reason}); "
+                "nothing was changed"
+            ) from None
+    fixed = NetworkFix(
+        tolerance_m=tol,
+        counts={"crossing": len(plan.crossings), "near_miss": len(plan.snaps)},
+        changes=changes,
+        roads_updated=ids,
+        before=before.counts,
+    )
+    after: NetworkCheck = check_network(conn, tolerance_m=tol) if ids else before
+    fixed.after = after.counts
+    fixed.after_check = after
+    return fixed
+
+
+class _Edit:
+    """The new vertices of one road: moved ends and inserted points (lon/lat)."""
+
+    def __init__(self, lonlat: np.ndarray):
+        self.lonlat = lonlat
+        self.ends: dict[int, np.ndarray] = {}
+        self.inserts: list[tuple[int, float, tuple[float, float]]] = []
+
+    def coords(self) -> np.ndarray:
+        out = self.lonlat.copy()
+        for which, moved in self.ends.items():
+            out[0 if which == 0 else -1] = moved
+        seen: set[tuple[float, float]] = set()
+        rows = []
+        for seg, _t, coord in sorted(self.inserts):
+            if coord not in seen:
+                seen.add(coord)
+                rows.append((seg + 1, coord))
+        if rows:
+            out = np.insert(out, [r for r, _ in rows], np.array([c for _, c in rows]), axis=0)
+        return out
+
+
+def _edits(net: Network, plan: Plan) -> tuple[dict[int, np.ndarray], list[dict[str, Any]]]:
+    """The new coordinates of every road the plan changes (by road id) and the change list."""
+    roads = net.roads
+    snap = float(net.topo.tolerance_m)
+    edits: dict[int, _Edit] = {}
+    changes: list[dict[str, Any]] = []
+
+    def edit(row: int) -> _Edit:
+        if row not in edits:
+            edits[row] = _Edit(roads.lonlat[roads.offsets[row] : roads.offsets[row + 1]])
+        return edits[row]
+
+    def place(row: int, xy: np.ndarray) -> tuple[int, float, np.ndarray | None]:
+        """Where ``xy`` lies on road ``row``: (segment, fraction, vertex lon/lat if one is
+        within the noding tolerance, else None)."""
+        v = roads.xy[roads.offsets[row] : roads.offsets[row + 1]]
+        near = np.hypot(*(v - xy).T)
+        if near.min() <= snap:
+            k = int(np.argmin(near))
+            return k, 0.0, roads.lonlat[roads.offsets[row] + k]
+        a, d = v[:-1], v[1:] - v[:-1]
+        t = np.clip(np.einsum("ij,ij->i", xy - a, d) / np.maximum((d * d).sum(1), 1e-18), 0, 1)
+        s = int(np.argmin(np.hypot(*(a + t[:, None] * d - xy).T)))
+        return s, float(t[s]), None
+
+    def note(row: int, action: str, kind: str, other: int, coord, moved: float | None) -> None:
+        changes.append(
+            {
+                "road_id": int(roads.ids[row]),
+                "road_code": None,
+                "action": action,
+                "kind": kind,
+                "with_road_id": int(roads.ids[other]),
+                "lon": round(float(coord[0]), 8),
+                "lat": round(float(coord[1]), 8),
+                "moved_m": None if moved is None else round(moved, 3),
+            }
+        )
+
+    to_lonlat = _inverse(net.metric_srid)
+    for a, b, x, y in plan.crossings:
+        xy = np.array([x, y])
+        pa, pb = place(a, xy), place(b, xy)
+        coord = pa[2] if pa[2] is not None else pb[2] if pb[2] is not None else to_lonlat(xy)
+        for row, p, other in ((a, pa, b), (b, pb, a)):
+            if p[2] is None:
+                edit(row).inserts.append((p[0], p[1], (float(coord[0]), float(coord[1]))))
+                note(row, "vertex_added", "crossing", other, coord, None)
+    targets: dict[int, list[int]] = defaultdict(list)
+    for road, which, target, x, y, vertex in plan.snaps:
+        xy = np.array([x, y])
+        end_row = roads.offsets[road] if which == 0 else roads.offsets[road + 1] - 1
+        end_xy, end_ll = roads.xy[end_row], roads.lonlat[end_row]
+        if target < 0:  # onto another road's end: its exact coordinates
+            coord = roads.lonlat[vertex]
+            other = int(np.searchsorted(roads.offsets, vertex, side="right") - 1)
+        else:
+            other = target
+            p = place(target, xy)
+            if p[2] is not None:
+                coord = p[2]
+            else:
+                # an end within the noding tolerance of the line stays where it is and the
+                # line gets its coordinates: no road moves by millimetres (UTM's curvature puts
+                # a lon/lat T-junction a few mm off the projected line)
+                on_line = np.hypot(*(end_xy - xy)) <= snap
+                coord = end_ll if on_line else to_lonlat(xy)
+                edit(target).inserts.append((p[0], p[1], (float(coord[0]), float(coord[1]))))
+                note(target, "vertex_added", "near_miss", road, coord, None)
+        targets[road].append(other)
+        if not np.array_equal(coord, end_ll):
+            edit(road).ends[which] = np.asarray(coord, dtype=np.float64)
+            note(road, "end_moved", "near_miss", other, coord, float(np.hypot(*(end_xy - xy))))
+    return {int(roads.ids[r]): e.coords() for r, e in edits.items()}, changes
+
+
+def _inverse(srid: int):
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(f"EPSG:{srid}", "EPSG:4326", always_xy=True)
+
+    def to_lonlat(xy: np.ndarray) -> np.ndarray:
+        lon, lat = tr.transform(float(xy[0]), float(xy[1]))
+        return np.array([lon, lat])
+
+    return to_lonlat
