@@ -20,7 +20,7 @@ from api.links import base
 
 router = APIRouter(tags=["Maps"])
 
-MapKind = Literal["zoning", "condition", "water", "route", "critical", "hazard"]
+MapKind = Literal["zoning", "condition", "water", "route", "critical", "hazard", "network"]
 
 
 @router.get(
@@ -130,6 +130,10 @@ async def map_page(
         Literal["time", "distance"], Query(description="route: fastest/shortest")
     ] = "time",
     top: Annotated[int, Query(ge=1, le=1000, description="critical: items drawn")] = 50,
+    tolerance_m: Annotated[
+        float | None,
+        Query(gt=0, le=100, description="network: near-miss tolerance (m), default as the check"),
+    ] = None,
     hazard_type: Annotated[
         list[Literal["flood", "landslide"]] | None, Query(description="hazard: which hazards")
     ] = None,
@@ -179,6 +183,8 @@ async def map_page(
         }
     elif kind == "critical":
         options = {"top": top}
+    elif kind == "network":
+        options = {} if tolerance_m is None else {"tolerance_m": tolerance_m}
     else:
         options = {"hazard_types": hazard_type}
     if vectored and kind in ("condition", "route", "critical", "hazard"):

@@ -7,9 +7,11 @@
 
 Every analysis takes the connection first and loads the network of that database through a
 cache checked against ``layer_versions`` (:func:`load_network`), so results are never stale.
-Modules: ``topology`` (noding), ``costs`` (speeds), ``sources`` (reads), ``attach`` (places),
-``graph`` / ``hierarchy`` (shortest paths), ``cuts`` (bridges of the graph), ``restrictions``,
-``routing`` (route, matrix), ``connectivity`` (components), ``criticality``, ``cli``.
+Modules: ``topology`` (noding), ``check`` / ``fix`` (noding problems found and repaired),
+``costs`` (speeds), ``sources`` (reads), ``attach`` (places and the attach limit), ``graph`` /
+``hierarchy`` (shortest paths), ``snapshot`` (built networks on disk), ``cuts`` (bridges of the
+graph), ``restrictions``, ``routing`` (route, matrix), ``connectivity`` (components),
+``criticality``.
 
 Names are imported lazily: the main CLI imports this package at start-up.
 """
@@ -24,6 +26,11 @@ _EXPORTS = {
     "Route": "routing",
     "Matrix": "routing",
     "Unreachable": "routing",
+    "TooFarFromRoad": "attach",
+    "check_network": "check",
+    "NetworkCheck": "check",
+    "fix_network": "fix",
+    "NetworkFix": "fix",
     "components": "connectivity",
     "Components": "connectivity",
     "NoPaoOffice": "connectivity",
@@ -35,6 +42,7 @@ _EXPORTS = {
     "Network": "model",
     "NetworkConfig": "model",
     "NetworkCache": "model",
+    "keep_snapshots_in": "model",
     "SpeedTable": "costs",
 }
 

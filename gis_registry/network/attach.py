@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,11 +145,22 @@ class Places:
     district: np.ndarray
     pao: int
     province_xy: shapely.Geometry | None
-    index: dict[tuple[str, str], int]
+    index: Mapping[tuple[str, str], int]
     metric_srid: int
 
     def __len__(self) -> int:
         return len(self.kind)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # In a network snapshot the index, one (kind, key) tuple per place and village code
+        # (190,000 at scale 100), took a third of a cold CLI route to unpickle: it travels as
+        # one joined string and one row array per kind, and is unpacked a kind at a time.
+        state = dict(self.__dict__)
+        state["index"] = _PackedIndex.pack(self.index)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def row(self, kind: str, key: str) -> int:
         """Row of the place of ``kind`` ('lgo', 'village', 'village_code', 'district'), or -1."""
@@ -235,6 +247,55 @@ def read_places(conn: Connection, node_xy: np.ndarray, *, metric_srid: int) -> P
         index=index,
         metric_srid=int(metric_srid),
     )
+
+
+class _PackedIndex(Mapping[tuple[str, str], int]):
+    """``Places.index`` as unpickled from a snapshot: per kind, the keys joined by a separator
+    no key holds and their rows; a kind's dict is built on its first lookup (a route between two
+    LGOs unpacks 100 keys, not the 190,000 of every village)."""
+
+    SEP = "\x1f"  # ASCII unit separator: never in a code or an id
+
+    def __init__(self, packed: dict[str, tuple[str, np.ndarray]]):
+        self._packed = packed
+        self._kinds: dict[str, dict[str, int]] = {}
+
+    @classmethod
+    def pack(cls, index: Mapping[tuple[str, str], int]) -> _PackedIndex:
+        """The packed form of an index (itself, when already packed)."""
+        if isinstance(index, cls):
+            return index
+        groups: dict[str, tuple[list[str], list[int]]] = {}
+        for (kind, key), row in index.items():
+            keys, rows = groups.setdefault(kind, ([], []))
+            keys.append(key)
+            rows.append(row)
+        return cls(
+            {
+                k: (cls.SEP.join(keys), np.asarray(rows, np.int64))
+                for k, (keys, rows) in groups.items()
+            }
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_packed": self._packed, "_kinds": {}}
+
+    def _kind(self, kind: str) -> dict[str, int]:
+        found = self._kinds.get(kind)
+        if found is None:
+            joined, rows = self._packed.get(kind, ("", np.zeros(0, np.int64)))
+            keys = joined.split(self.SEP) if len(rows) else []
+            found = self._kinds[kind] = dict(zip(keys, rows.tolist(), strict=True))
+        return found
+
+    def __getitem__(self, item: tuple[str, str]) -> int:
+        return self._kind(item[0])[item[1]]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return ((kind, key) for kind in self._packed for key in self._kind(kind))
+
+    def __len__(self) -> int:
+        return sum(len(rows) for _, rows in self._packed.values())
 
 
 def _columns(rows, width: int) -> list[tuple]:

@@ -37,6 +37,8 @@ def test_map_pages_reference_local_assets(client):
         "/maps/water?sites=1",
         "/maps/critical",
         "/maps/route?from=520199&to=521099&closed_bridge=1",
+        "/maps/network",
+        "/maps/network?tolerance_m=20",
     ):
         r = client.get(path)
         assert r.status_code == 200, (path, r.text[:300])

@@ -81,3 +81,18 @@ def test_the_cache_keeps_only_the_most_recent_snapshots(tmp_path):
     cache._prune()
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted(cache._path(("db", i)).name for i in (2, 3, 4))
+
+
+def test_a_places_index_travels_packed_and_answers_the_same(tmp_path):
+    from gis_registry.network.attach import _PackedIndex
+
+    index = {("lgo", "520101"): 0, ("lgo", "520102"): 1, ("village", "17"): 2}
+    index[("village_code", "52010101")] = 2
+    packed = _PackedIndex.pack(index)
+    path = tmp_path / "i.snapshot"
+    snapshot.save(path, packed, "s")
+    back = snapshot.load(path, "s")
+    assert dict(back) == index and len(back) == 4
+    assert back.get(("lgo", "520102")) == 1 and back.get(("lgo", "nope"), -1) == -1
+    assert back.get(("district", "5201"), -1) == -1  # a kind with no places
+    assert _PackedIndex.pack(back) is back
