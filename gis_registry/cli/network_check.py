@@ -69,7 +69,8 @@ def print_summary(result: NetworkCheck) -> None:
         th, en = KIND_LABELS[kind]
         echo(f"  {result.counts[kind]:>7,}  {en} / {th}")
     for island in result.islands[:20]:
-        where = "main network (PAO office)" if island["main"] else f"island #{island['component']}"
+        why = "the PAO office's" if island["main_by"] == "pao_office" else "the longest: no PAO"
+        where = f"main network ({why})" if island["main"] else f"island #{island['component']}"
         away = "" if island["main"] else f", {_metres(island['distance_m'])} from the main network"
         echo(
             f"  {where}: {island['n_roads']:,} roads, {island['length_m'] / 1000:,.2f} km, "

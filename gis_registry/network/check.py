@@ -568,8 +568,9 @@ def _islands(g: _Geometry, plan: Plan) -> None:
     place_comp = np.where(places.node >= 0, node_comp[np.maximum(places.node, 0)], -1)
     pao_node = places.node[places.pao] if places.pao >= 0 else -1
     main = int(node_comp[pao_node]) if pao_node >= 0 else -1
-    if main < 0:
-        main = int(np.argmax(length))
+    main_by = "pao_office"
+    if main < 0:  # no PAO office (roads imported before the boundaries): the longest
+        main, main_by = int(np.argmax(length)), "longest"
     villages = np.flatnonzero(kinds == "village")
     population = np.bincount(
         place_comp[villages][place_comp[villages] >= 0],
@@ -607,6 +608,7 @@ def _islands(g: _Geometry, plan: Plan) -> None:
         island = {
             "component": number,
             "main": is_main,
+            "main_by": main_by if is_main else None,
             "n_roads": int(n_roads[c]),
             "road_ids": ids,
             "length_m": round(float(length[c]), 3),

@@ -279,7 +279,7 @@ def test_noded_graph_components_equal_networkx_on_the_demo(demo_conn):
     assert sorted(i["n_roads"] for i in result.islands) == sorted(
         len(s) for s in islands_by_networkx(net)
     )
-    assert result.islands[0]["main"]
+    assert result.islands[0]["main"] and result.islands[0]["main_by"] == "pao_office"
 
 
 def test_tolerance_is_checked_and_stated(conn, tambons):

@@ -411,6 +411,7 @@ def test_network_check_finds_the_islands_networkx_finds(extract):
         )
     ours = result.islands
     assert len(ours) == len(reference) > 1  # a real extract has islands
+    assert ours[0]["main"] and ours[0]["main_by"] == "longest"  # no PAO office to anchor it
     # islands list up to ISLAND_ROADS_LISTED roads: compare those whole, the big ones by size
     listed = {frozenset(way_of[r] for r in i["road_ids"]) for i in ours if not i["main"]}
     small = {ways for ways in reference if len(ways) <= 20}
