@@ -12,6 +12,14 @@ contracted neighbours) is lowest among their neighbours, and prunes shortcuts th
 or a two-arc path already matches (a *witness*). Contraction stops at ``core_nodes`` nodes,
 where shortcuts would start to multiply. Static costs only: with closures the callers fall back
 to plain Dijkstra on the full graph.
+
+Why hand-written: ``python -m bench network`` times it beside pandana 0.8's contraction
+hierarchy on the same arcs and 1,000 random node pairs (same lengths). At scale 100 pandana
+answers a random pair in 0.15 ms against our 27 ms (our core search runs per query; routes
+from LGO offices, whose searches are precomputed, take 0.5-0.8 ms), but it builds in 104 s on
+two threads against our 9.6 s on one, rounds weights to thousandths, returns no second cost
+(the length of the fastest route) and no unpacked arcs to describe a route by. The registry
+rebuilds after every edit of a road or bridge, so the build time is the one users wait for.
 """
 
 from __future__ import annotations

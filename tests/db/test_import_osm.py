@@ -211,6 +211,32 @@ def test_within_keeps_whole_features_intersecting_the_area(db, tmp_path):
     assert rows(db, "bridges") == {} and rows(db, "water_sources") == {}
 
 
+def test_within_province_keeps_what_meets_the_pao_boundary(db):
+    from gis_registry.queries.features import insert_features
+
+    area = shapely.box(99.504, 18.284, 99.506, 18.286)  # as above, now the province
+    with db.begin() as conn:
+        insert_features(
+            conn,
+            "local_bodies",
+            [
+                {
+                    "code": "52",
+                    "seq": 1,
+                    "kind": "pao",
+                    "name_th": "องค์การบริหารส่วนจังหวัดลำปาง",
+                    "name_en": "Lampang PAO",
+                    "boundary": shapely.MultiPolygon([area]),
+                    "office": shapely.Point(99.505, 18.285),
+                }
+            ],
+        )
+    result = import_osm(db, SMALL, OsmOptions(within_province=True))
+    assert result.written, result.lines()
+    assert sorted(rows(db, "roads")) == ["w11:1", "w11:2"]
+    assert rows(db, "water_sources") == {}
+
+
 def test_user_errors_are_clear(db, tmp_path):
     with pytest.raises(GisRegistryError, match="no province boundary"):
         import_osm(db, SMALL, OsmOptions(within_province=True))

@@ -29,30 +29,9 @@ from gis_registry.network.criticality import criticality
 from gis_registry.network.model import NetworkConfig, load_network
 from gis_registry.network.restrictions import Restrictions
 from gis_registry.network.routing import Unreachable, matrix, route
+from tests.fixtures.sketch import line, point, pt, square
 
 pytestmark = pytest.mark.db
-
-LON, LAT = 99.5, 18.3
-
-
-def pt(x: float, y: float) -> tuple[float, float]:
-    return (LON + x / 105_600.0, LAT + y / 110_700.0)
-
-
-def ewkt(geom) -> str:
-    return f"SRID=4326;{shapely.to_wkt(geom, rounding_precision=-1)}"
-
-
-def line(*xy) -> str:
-    return ewkt(shapely.LineString([pt(*p) for p in xy]))
-
-
-def point(x, y) -> str:
-    return ewkt(shapely.Point(pt(x, y)))
-
-
-def square(x0, y0, x1, y1) -> str:
-    return ewkt(shapely.MultiPolygon([shapely.box(*pt(x0, y0), *pt(x1, y1))]))
 
 
 @pytest.fixture()

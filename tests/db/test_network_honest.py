@@ -24,7 +24,8 @@ from gis_registry.network.attach import MAX_ATTACH_M, TooFarFromRoad, format_met
 from gis_registry.network.model import load_network
 from gis_registry.network.restrictions import Restrictions
 from gis_registry.network.routing import Unreachable, matrix, route
-from tests.db.test_network import build_province, point, pt, square
+from tests.db.test_network import build_province
+from tests.fixtures.sketch import point, pt, square
 
 pytestmark = pytest.mark.db
 
