@@ -163,6 +163,8 @@ def check_command(
                 f"{fixed.counts['near_miss']} near miss(es); {len(fixed.roads_updated)} roads "
                 "updated (each change is in the feature history)"
             )
+            for item in fixed.left:
+                echo(f"  left road {item['road_id']} as it is: {item['reason']}")
         print_summary(result)
     if report is not None and not (as_json or as_csv):
         echo(f"findings written to {report}")

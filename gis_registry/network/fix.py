@@ -48,7 +48,9 @@ class NetworkFix:
 
     ``counts`` says how many crossings were noded and near misses snapped; ``changes`` lists
     each change to a road (``vertex_added`` or ``end_moved``, where, by how many metres);
-    ``before`` and ``after`` are the check's counts before and after the fix.
+    ``left`` the near misses not snapped, with the reason (a snap that would fold a road onto
+    a road already joining the same two junctions); ``before`` and ``after`` are the check's
+    counts before and after the fix.
     """
 
     tolerance_m: float
@@ -56,6 +58,7 @@ class NetworkFix:
     changes: list[dict[str, Any]]
     roads_updated: list[int]
     before: dict[str, int]
+    left: list[dict[str, Any]] = field(default_factory=list)
     after: dict[str, int] = field(default_factory=dict)
     # the check after the fix (what the CLI prints next); not part of to_dict()
     after_check: NetworkCheck | None = field(default=None, repr=False)
@@ -67,6 +70,7 @@ class NetworkFix:
             "counts": self.counts,
             "roads_updated": self.roads_updated,
             "changes": self.changes,
+            "left": self.left,
             "before": self.before,
             "after": self.after,
         }
@@ -110,11 +114,11 @@ def fix_network(
     tol = check_tolerance(tolerance_m)
     net = network if network is not None else load_network(conn)
     before, plan = check_and_plan(conn, net, tol)
-    edits, changes = _edits(net, plan)
+    edits, changes, left = _edits(net, plan)
     codes = {
         i: c for f in before.findings for i, c in zip(f["road_ids"], f["road_codes"], strict=True)
     }
-    for change in changes:
+    for change in changes + left:
         change["road_code"] = codes.get(change["road_id"])
     ids = sorted(edits)
     if ids:
@@ -131,10 +135,11 @@ def fix_network(
             ) from None
     fixed = NetworkFix(
         tolerance_m=tol,
-        counts={"crossing": len(plan.crossings), "near_miss": len(plan.snaps)},
+        counts={"crossing": len(plan.crossings), "near_miss": len(plan.snaps) - len(left)},
         changes=changes,
         roads_updated=ids,
         before=before.counts,
+        left=left,
     )
     after: NetworkCheck = check_network(conn, tolerance_m=tol) if ids else before
     fixed.after = after.counts
@@ -165,9 +170,14 @@ class _Edit:
         return out
 
 
-def _edits(net: Network, plan: Plan) -> tuple[dict[int, np.ndarray], list[dict[str, Any]]]:
-    """The new coordinates of every road the plan changes (by road id) and the change list."""
+def _edits(
+    net: Network, plan: Plan
+) -> tuple[dict[int, np.ndarray], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The new coordinates of every road the plan changes (by road id), the change list, and
+    the near misses left alone."""
     roads = net.roads
+    joined = _Joined(net)
+    left: list[dict[str, Any]] = []
     snap = float(net.topo.tolerance_m)
     edits: dict[int, _Edit] = {}
     changes: list[dict[str, Any]] = []
@@ -218,14 +228,17 @@ def _edits(net: Network, plan: Plan) -> tuple[dict[int, np.ndarray], list[dict[s
         xy = np.array([x, y])
         end_row = roads.offsets[road] if which == 0 else roads.offsets[road + 1] - 1
         end_xy, end_ll = roads.xy[end_row], roads.lonlat[end_row]
+        onto: int | None = None  # the vertex row the end goes onto, if it goes onto one
         if target < 0:  # onto another road's end: its exact coordinates
             coord = roads.lonlat[vertex]
             other = int(np.searchsorted(roads.offsets, vertex, side="right") - 1)
+            onto = int(vertex)
         else:
             other = target
             p = place(target, xy)
             if p[2] is not None:
                 coord = p[2]
+                onto = int(roads.offsets[target]) + p[0]
             else:
                 # an end within the noding tolerance of the line stays where it is and the
                 # line gets its coordinates: no road moves by millimetres (UTM's curvature puts
@@ -234,11 +247,68 @@ def _edits(net: Network, plan: Plan) -> tuple[dict[int, np.ndarray], list[dict[s
                 coord = end_ll if on_line else to_lonlat(xy)
                 edit(target).inserts.append((p[0], p[1], (float(coord[0]), float(coord[1]))))
                 note(target, "vertex_added", "near_miss", road, coord, None)
+        twin = joined.twin(road, which, onto)
+        if twin is not None:
+            left.append(
+                {
+                    "road_id": int(roads.ids[road]),
+                    "road_code": None,
+                    "with_road_id": int(roads.ids[other]),
+                    "lon": round(float(end_ll[0]), 8),
+                    "lat": round(float(end_ll[1]), 8),
+                    "reason": f"snapping its end would make it a duplicate road {twin}: that "
+                    "road already joins the two junctions it would join",
+                }
+            )
+            continue
         targets[road].append(other)
         if not np.array_equal(coord, end_ll):
             edit(road).ends[which] = np.asarray(coord, dtype=np.float64)
             note(road, "end_moved", "near_miss", other, coord, float(np.hypot(*(end_xy - xy))))
-    return {int(roads.ids[r]): e.coords() for r, e in edits.items()}, changes
+    return {int(roads.ids[r]): e.coords() for r, e in edits.items()}, changes, left
+
+
+class _Joined:
+    """Which junctions an edge already joins, to keep a snap from duplicating a road."""
+
+    def __init__(self, net: Network):
+        t = net.topo
+        self.net = net
+        lo, hi = np.minimum(t.source, t.target), np.maximum(t.source, t.target)
+        self.key = lo.astype(np.int64) * t.n_nodes + hi
+        self.order = np.argsort(self.key, kind="stable")
+        self.sorted = self.key[self.order]
+
+    def _node_at(self, vertex: int) -> int | None:
+        """The node at vertex row ``vertex`` (a road's end or a junction), if it is one."""
+        t = self.net.topo
+        i = int(np.searchsorted(t.v0, vertex))
+        if i < t.n_edges and t.v0[i] == vertex:
+            return int(t.source[i])
+        if i > 0 and t.v1[i - 1] == vertex:
+            return int(t.target[i - 1])
+        return None
+
+    def twin(self, road: int, which: int, vertex: int | None) -> int | None:
+        """The id of a road that already joins the junction next to road row ``road``'s end
+        ``which`` (0 first, 1 last) with the node at vertex row ``vertex``; None if none (or
+        the snap goes onto a line, where a new node is made)."""
+        t, roads = self.net.topo, self.net.roads
+        first, stop = int(t.road_edges[road]), int(t.road_edges[road + 1])
+        if vertex is None or first == stop:
+            return None
+        # the junction the moved end's edge starts from, seen from the moved end
+        near = int(t.target[first]) if which == 0 else int(t.source[stop - 1])
+        far = self._node_at(vertex)
+        if far is None:
+            return None
+        if far == near:
+            return int(roads.ids[road])  # the road would close on itself
+        key = min(near, far) * t.n_nodes + max(near, far)
+        at = int(np.searchsorted(self.sorted, key))
+        if at < len(self.sorted) and self.sorted[at] == key:
+            return int(roads.ids[t.road[self.order[at]]])
+        return None
 
 
 def _inverse(srid: int):

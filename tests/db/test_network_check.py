@@ -324,6 +324,39 @@ def test_fix_leaves_other_layers_and_far_gaps_alone(conn, tambons):
     )
 
 
+def test_fix_never_folds_a_road_back_onto_its_own_junction(conn):
+    """As in Helsinki's OSM data: a way drawn north from a junction J0 (where another road
+    ends) through J1, split there into two pieces, its loose end 3.9 m from J0. Snapping that
+    end onto J0 would fold the second piece back onto the first (a duplicate road); the fix
+    leaves it and says why."""
+    ids = {}
+    for name, xy in {
+        "approach": ((0, -40), (0, 0)),
+        "piece1": ((0, 0), (0, 2.2)),
+        "piece2": ((0, 2.2), (0, 3.9)),
+        "spur": ((0, 2.2), (30, 2.2)),  # makes J1 a junction, as the split way's neighbour
+    }.items():
+        ids[name] = conn.execute(
+            t.roads.insert()
+            .values(
+                name_th=name,
+                name_en=name,
+                road_class="unregistered",
+                surface="asphalt",
+                geom=line(*xy),
+            )
+            .returning(t.roads.c.id)
+        ).scalar_one()
+    before = check_network(conn)
+    assert before.counts["near_miss"] == 1
+    fixed = fix_network(conn)
+    assert fixed.counts["near_miss"] == 0 and fixed.roads_updated == []
+    (left,) = fixed.left
+    assert left["road_id"] == ids["piece2"] and "duplicate road" in left["reason"]
+    assert fixed.after["duplicate"] == 0
+    assert fixed.to_dict()["left"] == fixed.left
+
+
 def test_fix_is_all_or_nothing(conn, tambons):
     # a real refusal by the database for one of the roads the fix changes (c1)
     sql = """
