@@ -367,6 +367,30 @@ def far_from_node(attach_m: float, road_m: float) -> str:
     )
 
 
+def roads_beyond_nodes(
+    conn: Connection, places: Places, points: list[tuple[tuple[float, float], float]], limit: float
+) -> list[float | None]:
+    """The attach limit's one rule: a place is on the network when its node, or else a road,
+    lies within ``limit`` metres.
+
+    Parameters
+    ----------
+    points : (lon/lat, distance to the node in metres) of each place or endpoint
+    limit : the attach limit in metres
+
+    Returns
+    -------
+    list
+        Per point, None when its node is within the limit (the node is a point of a road: near
+        enough, and nothing is queried); else its distance to the nearest road, to compare with
+        the limit (one indexed query each).
+    """
+    return [
+        None if attach_m <= limit else road_distance_m(conn, lonlat, places.metric_srid)
+        for lonlat, attach_m in points
+    ]
+
+
 def require_attached(
     conn: Connection, places: Places, anchors: list[Anchor], max_attach_m: float
 ) -> list[str]:
@@ -383,10 +407,12 @@ def require_attached(
         Naming every endpoint beyond the limit, its distance to the nearest road, and the limit.
     """
     too_far, notes = [], []
-    for a in anchors:
-        if a.attach_m <= max_attach_m:  # the node is a point of a road: near enough
+    points = [(a.lonlat, a.attach_m) for a in anchors]
+    for a, road_m in zip(
+        anchors, roads_beyond_nodes(conn, places, points, max_attach_m), strict=True
+    ):
+        if road_m is None:
             continue
-        road_m = road_distance_m(conn, a.lonlat, places.metric_srid)
         if road_m > max_attach_m:
             too_far.append((a.describe(places), road_m))
         else:

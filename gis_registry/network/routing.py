@@ -28,7 +28,7 @@ from gis_registry.network.attach import (
     format_metres,
     require_attached,
     resolve_endpoint,
-    road_distance_m,
+    roads_beyond_nodes,
 )
 from gis_registry.network.connectivity import node_components
 from gis_registry.network.graph import RoutingGraph, check_weight
@@ -539,20 +539,26 @@ def matrix(
     # An office beyond the attach limit is not on the network: no figure rather than the
     # figure of a road it is not on (offices 100 km apart once showed 0-10 min). Only offices
     # farther than the limit from their node are measured to the nearest road.
-    far = places.attach_m[rows] > limit
-    road_m = {
-        int(r): road_distance_m(conn, tuple(places.lonlat[r]), net.metric_srid) for r in rows[far]
-    }
-    near_road = [r for r, d in road_m.items() if d <= limit]
-    far &= ~np.isin(rows, near_road)
+    # One rule (attach.roads_beyond_nodes) for the matrix and the figures from the PAO.
+    offices = np.unique(np.r_[rows, reach, [pao] if pao >= 0 else []]).astype(np.int64)
+    measured = roads_beyond_nodes(
+        conn,
+        places,
+        [(tuple(places.lonlat[r]), float(places.attach_m[r])) for r in offices],
+        limit,
+    )
+    road_m = {int(r): d for r, d in zip(offices, measured, strict=True) if d is not None}
+    beyond_rows = [r for r, d in road_m.items() if d > limit]
+    near_road = [r for r in rows.tolist() if r in road_m and road_m[r] <= limit]
+    far = np.isin(rows, beyond_rows)
     time_m, len_m = np.array(time_m, dtype=np.float64), np.array(len_m, dtype=np.float64)
     time_m[far, :] = time_m[:, far] = np.inf
     len_m[far, :] = len_m[:, far] = np.inf
     from_pao: dict[str, float | None] = {}
     if pao >= 0 and places.node[pao] >= 0:
         from_pao_row = np.array(from_pao_s[0], dtype=np.float64)
-        from_pao_row[places.attach_m[reach] > limit] = np.inf
-        if places.attach_m[pao] > limit:
+        from_pao_row[np.isin(reach, beyond_rows)] = np.inf
+        if pao in beyond_rows:
             from_pao_row[:] = np.inf
         from_pao = {places.key[r]: _cell(x) for r, x in zip(reach, from_pao_row, strict=True)}
     codes_out = [places.key[r] for r in rows]

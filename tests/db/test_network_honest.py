@@ -244,6 +244,30 @@ def test_matrix_marks_unreachable_pairs_with_their_reasons(conn, honest):
     assert wide.time_s[i["PAO"]][i["FAR"]] == wide.time_s[i["PAO"]][i["C"]]
 
 
+def test_an_office_beside_a_road_far_from_its_nodes_has_figures_everywhere(conn, honest):
+    """G stands 10 m from the middle of r2, a 1 km road without a vertex between its ends:
+    about 480 m from a node, but on a road. One rule for the attach limit (the distance to the
+    road) gives it figures in the matrix and from the PAO alike, with the same note."""
+    conn.execute(
+        t.local_bodies.insert().values(
+            code="G",
+            kind="sao",
+            district_code="5201",
+            name_th="อบต.จี",
+            name_en="LGO G",
+            boundary=square(-3000, -3000, 5000, 3000),
+            office=point(1010, 480),
+        )
+    )
+    m = matrix(conn)
+    i = {code: k for k, code in enumerate(m.codes)}
+    assert m.beyond_attach_limit[0]["code"] == "FAR" and len(m.beyond_attach_limit) == 1
+    assert m.time_s[i["PAO"]][i["G"]] is not None
+    assert m.from_pao_s["G"] == m.time_s[i["PAO"]][i["G"]]
+    assert "G" not in m.unreachable_from_pao
+    assert any("อบต.จี" in n and "from the nearest junction" in n for n in m.notes)
+
+
 # -- the command line --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cli_honest(settings):
