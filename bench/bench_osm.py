@@ -64,6 +64,7 @@ from bench.bench_import import (
     git_rev,
     run_child,
 )
+from bench.bench_import import _summary as import_summary
 
 OURS = "gis-registry"
 OGR = "ogr2ogr"
@@ -171,22 +172,17 @@ def versions(url: str) -> dict[str, str]:
 
 
 def _summary(rounds: list[Round]) -> dict:
+    """bench_import's summary, with rows per round (they differ by tool) and the in-process
+    time of our own import."""
     good = [r for r in rounds if r.ok]
     if not good:
-        return {"ok_rounds": 0, "failed_rounds": len(rounds)}
-    median = statistics.median(r.seconds for r in good)
+        return import_summary(rounds, 0)
     rows = statistics.median(r.rows_loaded for r in good)
     inner = [r.extra["import_s"] for r in good if r.extra.get("import_s") is not None]
     return {
-        "ok_rounds": len(good),
-        "failed_rounds": len(rounds) - len(good),
-        "median_s": median,
+        **import_summary(rounds, rows),
         "rows": rows,
-        "rows_per_s": rows / median,
         "in_process_s": statistics.median(inner) if inner else None,
-        "peak_rss_mb": max(r.peak_rss_mb for r in good),
-        "median_cpu_s": statistics.median(r.cpu_s for r in good),
-        "seconds": [r.seconds for r in good],
     }
 
 
