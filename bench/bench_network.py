@@ -313,12 +313,12 @@ def status(key):
     return float("nan")
 
 from gis_registry.db import make_engine
-from gis_registry.network.model import NetworkCache, load_network
+from gis_registry.network.model import NetworkCache, load_network, snapshot_directory
 from gis_registry.settings import Settings
 
 mode, s, t = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 settings = Settings()
-directory = settings.resolved_home() / "network-cache"
+directory = snapshot_directory(settings)
 # the data files (not a lock or stamp file): rewritten by a build, untouched by a load
 files = lambda: sorted(
     (p.name, p.stat().st_mtime_ns) for p in directory.glob("*") if p.stat().st_size > 4096

@@ -61,18 +61,18 @@ def register(app: typer.Typer) -> None:
     app.add_typer(connectivity_app, name="connectivity")
 
 
+def cli_network(conn: Connection) -> Network:
+    """The network, kept on disk under the registry's home between commands
+    (:func:`~gis_registry.network.model.snapshot_directory`, as the API keeps it), until the
+    registry changes, so each command does not rebuild it."""
+    from gis_registry.network.model import NetworkCache, load_network, snapshot_directory
+
+    return load_network(conn, cache=NetworkCache(maxsize=1, directory=snapshot_directory()))
+
+
 def _with_network(work: Callable[[Connection, Network], T]) -> T:
-    """``work(conn, network)``: the network is kept on disk under the registry's home between
-    commands, until the registry changes, so each command does not rebuild it."""
-
-    def job(conn: Connection) -> T:
-        from gis_registry.network.model import NetworkCache, load_network
-        from gis_registry.settings import Settings
-
-        cache = NetworkCache(maxsize=1, directory=Settings().resolved_home() / "network-cache")
-        return work(conn, load_network(conn, cache=cache))
-
-    return run(job)
+    """``work(conn, network)`` with the command's network (:func:`cli_network`)."""
+    return run(lambda conn: work(conn, cli_network(conn)))
 
 
 def _minutes(seconds: float | None) -> str:

@@ -11,12 +11,10 @@ import typer
 
 from gis_registry.cli._common import CsvOpt, JsonOpt, echo, engine, fail, print_json, user_errors
 from gis_registry.cli._common import write as write_text
+from gis_registry.cli.network import cli_network
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
     from gis_registry.network.check import NetworkCheck
-    from gis_registry.network.model import Network
 
 network_app = typer.Typer(
     help="The road network's topology: dangles, near misses, crossings, islands (and --fix).",
@@ -28,15 +26,6 @@ TABLE_ROWS = 30
 def register(app: typer.Typer) -> None:
     """Add ``network`` to the main app."""
     app.add_typer(network_app, name="network")
-
-
-def _network(conn: Connection) -> Network:
-    """The network, kept on disk under the registry's home between commands (as ``route``)."""
-    from gis_registry.network.model import NetworkCache, load_network
-    from gis_registry.settings import Settings
-
-    cache = NetworkCache(maxsize=1, directory=Settings().resolved_home() / "network-cache")
-    return load_network(conn, cache=cache)
 
 
 def findings_csv(result: NetworkCheck) -> str:
@@ -140,11 +129,11 @@ def check_command(
         try:
             if fix:
                 with eng.begin() as conn:  # committed only when the whole fix succeeded
-                    fixed = fix_network(conn, tolerance_m=tol, network=_network(conn))
+                    fixed = fix_network(conn, tolerance_m=tol, network=cli_network(conn))
                     result = fixed.after_check or check_network(conn, tolerance_m=tol)
             else:
                 with eng.connect() as conn:
-                    result = check_network(conn, tolerance_m=tol, network=_network(conn))
+                    result = check_network(conn, tolerance_m=tol, network=cli_network(conn))
                     conn.rollback()
         finally:
             eng.dispose()
