@@ -14,6 +14,7 @@ imports to stay right.
 
 from __future__ import annotations
 
+import functools
 import math
 
 from sqlalchemy import Connection, text
@@ -39,6 +40,20 @@ _CENTRE = text(
     ) AS centre
     """
 )
+
+
+@functools.lru_cache(maxsize=16)
+def transformer(source: int, target: int):
+    """The pyproj ``Transformer`` from EPSG:``source`` to EPSG:``target``, lon/lat (x/y) order.
+
+    Made once per pair and shared (pyproj's transformers are thread-safe since 3.1): making one
+    takes milliseconds, which code converting points one at a time (the network check and fix,
+    the demo generator) would otherwise pay per point. pyproj is imported on first use: a cold
+    CLI route never needs it.
+    """
+    from pyproj import Transformer
+
+    return Transformer.from_crs(f"EPSG:{source}", f"EPSG:{target}", always_xy=True)
 
 
 def utm_epsg(lon: float, lat: float) -> int:

@@ -8,20 +8,15 @@ output coordinate, so shared vertices (noded road ends, shared LGO borders) stay
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import shapely
-from pyproj import Transformer
+
+from gis_registry.geodesy import transformer as _transformer
 
 WGS84 = 4326
 UTM47N = 32647
 GRID = 0.01  # metres: polygons are snapped to a 1 cm grid so that shared borders match exactly
-
-
-@lru_cache(maxsize=2)
-def _transformer(src: int, dst: int) -> Transformer:
-    return Transformer.from_crs(src, dst, always_xy=True)
 
 
 def lonlat_to_utm(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

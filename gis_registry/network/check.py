@@ -40,7 +40,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from gis_registry.errors import InvalidParameter
 from gis_registry.network.model import Network, load_network
-from gis_registry.network.topology import Topology
+from gis_registry.network.topology import Topology, to_lonlat
 
 # The default snapping tolerance of the check and the fix: hand-held GPS and digitising on
 # imagery put road ends within 3-5 m of where they belong, while two distinct roads are rarely
@@ -248,14 +248,7 @@ class _Geometry:
 
     def lonlat(self, xy: np.ndarray) -> np.ndarray:
         """Metric points back to lon/lat."""
-        from pyproj import Transformer
-
-        xy = np.asarray(xy, np.float64).reshape(-1, 2)
-        if len(xy) == 0:
-            return xy
-        tr = Transformer.from_crs(f"EPSG:{self.net.metric_srid}", "EPSG:4326", always_xy=True)
-        lon, lat = tr.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([lon, lat])
+        return to_lonlat(xy, self.net.metric_srid)
 
 
 def _finding(kind: str, roads: list[int], lonlat, distance_m: float | None, **extra: Any) -> dict:

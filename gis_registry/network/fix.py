@@ -36,6 +36,7 @@ from gis_registry.network.check import (
     check_tolerance,
 )
 from gis_registry.network.model import Network, load_network
+from gis_registry.network.topology import to_lonlat
 
 
 class NetworkFixRefused(GisRegistryError):
@@ -214,11 +215,16 @@ def _edits(
             }
         )
 
-    to_lonlat = _inverse(net.metric_srid)
     for a, b, x, y in plan.crossings:
         xy = np.array([x, y])
         pa, pb = place(a, xy), place(b, xy)
-        coord = pa[2] if pa[2] is not None else pb[2] if pb[2] is not None else to_lonlat(xy)
+        coord = (
+            pa[2]
+            if pa[2] is not None
+            else pb[2]
+            if pb[2] is not None
+            else to_lonlat(xy, net.metric_srid)[0]
+        )
         for row, p, other in ((a, pa, b), (b, pb, a)):
             if p[2] is None:
                 edit(row).inserts.append((p[0], p[1], (float(coord[0]), float(coord[1]))))
@@ -244,7 +250,7 @@ def _edits(
                 # line gets its coordinates: no road moves by millimetres (UTM's curvature puts
                 # a lon/lat T-junction a few mm off the projected line)
                 on_line = np.hypot(*(end_xy - xy)) <= snap
-                coord = end_ll if on_line else to_lonlat(xy)
+                coord = end_ll if on_line else to_lonlat(xy, net.metric_srid)[0]
                 edit(target).inserts.append((p[0], p[1], (float(coord[0]), float(coord[1]))))
                 note(target, "vertex_added", "near_miss", road, coord, None)
         twin = joined.twin(road, which, onto)
@@ -309,15 +315,3 @@ class _Joined:
         if at < len(self.sorted) and self.sorted[at] == key:
             return int(roads.ids[t.road[self.order[at]]])
         return None
-
-
-def _inverse(srid: int):
-    from pyproj import Transformer
-
-    tr = Transformer.from_crs(f"EPSG:{srid}", "EPSG:4326", always_xy=True)
-
-    def to_lonlat(xy: np.ndarray) -> np.ndarray:
-        lon, lat = tr.transform(float(xy[0]), float(xy[1]))
-        return np.array([lon, lat])
-
-    return to_lonlat

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gis_registry import domain
-from gis_registry.geodesy import DEFAULT_METRIC_SRID, utm_epsg
+from gis_registry.geodesy import DEFAULT_METRIC_SRID, transformer, utm_epsg
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,18 @@ def to_metric(lonlat: np.ndarray, srid: int | None = None) -> np.ndarray:
     ndarray
         (n, 2) array of x, y in metres.
     """
-    from pyproj import Transformer
-
     lonlat = np.asarray(lonlat, dtype=np.float64).reshape(-1, 2)
     srid = own_utm_srid(lonlat) if srid is None else int(srid)
-    transformer = Transformer.from_crs("EPSG:4326", f"EPSG:{srid}", always_xy=True)
-    x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
+    x, y = transformer(4326, srid).transform(lonlat[:, 0], lonlat[:, 1])
     return np.column_stack([x, y])
+
+
+def to_lonlat(xy: np.ndarray, srid: int) -> np.ndarray:
+    """Metres in EPSG:``srid`` (e.g. :attr:`RoadArrays.metric_srid`) back to lon/lat: the
+    inverse of :func:`to_metric`; (n, 2) in, (n, 2) out."""
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    lon, lat = transformer(int(srid), 4326).transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat])
 
 
 def road_arrays(
