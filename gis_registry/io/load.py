@@ -23,7 +23,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +175,34 @@ class ImportResult:
         return out
 
 
+@contextmanager
+def import_transaction(engine: Engine, what: str) -> Iterator[tuple[psycopg.Cursor, Any]]:
+    """One import's transaction: a raw psycopg cursor (COPY) without the statement timeout, and
+    the SQLAlchemy transaction to commit or roll back; the database's errors become the
+    registry's, naming ``what`` ("import into roads").
+
+    Raises
+    ------
+    DatabaseUnavailable
+        When the connection fails or is lost.
+    GisRegistryError
+        For another database error (a schema the import did not expect, e.g. not migrated).
+    """
+    try:
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cur:
+                cur.execute("SET LOCAL statement_timeout = 0")
+                yield cur, transaction
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"import stopped: {exc}") from exc
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise GisRegistryError(f"{what} failed: {first}") from exc
+
+
 def import_file(
     engine: Engine,
     layer: str,
@@ -232,44 +260,32 @@ def import_file(
     result = ImportResult(layer=layer, path=str(path), mode=options.mode, dry_run=options.dry_run)
     plan = _Plan(table, options, result)
     display = progress if progress is not None else nullcontext()
-    try:
-        with engine.connect() as conn, display:
-            transaction = conn.begin()  # committed only when everything is written
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            with raw.cursor() as cur:
-                cur.execute("SET LOCAL statement_timeout = 0")
-                stages = _Stages(progress, source.count)
-                plan.create_stage(cur)
-                for chunk in _chunks(source, plan, result):
-                    copy_frame(cur, STAGE, chunk)
-                    stages.read(result.read)
-                if result.read == 0:
-                    result.problems.append(
-                        Problem(None, None, "(file)", None, f"{path} holds no records")
-                    )
-                stages.start("checking")
-                plan.check(cur)
-                whole_file = any(p.record is None for p in result.problems)
-                refused = bool(result.problems) and (not options.skip_invalid or whole_file)
-                if not refused and result.read:
-                    stages.start("writing")
-                    try:
-                        plan.merge(cur)
-                        plan.record_load(cur, str(path))
-                    except _Refused:
-                        refused = True
-                stages.done()
-                result.written = not refused and not options.dry_run and result.read > 0
-                if result.written:
-                    transaction.commit()
-                else:
-                    transaction.rollback()
-    except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"import stopped: {exc}") from exc
-    except psycopg.Error as exc:  # a schema the import did not expect (e.g. not migrated)
-        first = str(exc).strip().splitlines()[0]
-        raise GisRegistryError(f"import into {layer} failed: {first}") from exc
+    # committed only when everything is written
+    with display, import_transaction(engine, f"import into {layer}") as (cur, transaction):
+        stages = _Stages(progress, source.count)
+        plan.create_stage(cur)
+        for chunk in _chunks(source, plan, result):
+            copy_frame(cur, STAGE, chunk)
+            stages.read(result.read)
+        if result.read == 0:
+            result.problems.append(Problem(None, None, "(file)", None, f"{path} holds no records"))
+        stages.start("checking")
+        plan.check(cur)
+        whole_file = any(p.record is None for p in result.problems)
+        refused = bool(result.problems) and (not options.skip_invalid or whole_file)
+        if not refused and result.read:
+            stages.start("writing")
+            try:
+                plan.merge(cur)
+                plan.record_load(cur, str(path))
+            except _Refused:
+                refused = True
+        stages.done()
+        result.written = not refused and not options.dry_run and result.read > 0
+        if result.written:
+            transaction.commit()
+        else:
+            transaction.rollback()
     result.notes[:0] = source.notes  # what the reader assumed, first
     result.seconds = time.perf_counter() - started
     return result

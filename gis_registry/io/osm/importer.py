@@ -26,8 +26,15 @@ import shapely
 from psycopg import sql
 from sqlalchemy import Engine
 
-from gis_registry.errors import DatabaseUnavailable, GisRegistryError
-from gis_registry.io.load import STAGE, ImportOptions, ImportResult, Problem, load_frames
+from gis_registry.errors import GisRegistryError
+from gis_registry.io.load import (
+    STAGE,
+    ImportOptions,
+    ImportResult,
+    Problem,
+    import_transaction,
+    load_frames,
+)
 from gis_registry.io.osm.mapping import OsmMapping
 from gis_registry.io.osm.reader import Features, junctions, read_features
 
@@ -195,53 +202,43 @@ def import_osm(
     result = OsmImportResult(path=str(path), dry_run=options.dry_run)
     load = ImportOptions(mode="upsert", key=KEY, dry_run=options.dry_run)
     display = progress if progress is not None else nullcontext()
-    try:
-        with engine.connect() as conn, display:
-            transaction = conn.begin()  # committed only when every layer is written
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            with raw.cursor() as cur:
-                cur.execute("SET LOCAL statement_timeout = 0")
-                if options.within_province:
-                    within = _province(cur)
-                prepared = within
-                if prepared is not None:
-                    shapely.prepare(prepared)
-                shared, ways = _read(lambda: junctions(path, mapping, progress))
-                features = Features()
-                roads = read_features(
-                    path,
-                    mapping,
-                    shared,
-                    ways_total=ways,
-                    within=prepared,
-                    progress=progress,
-                    features=features,
-                )
-                del shared
-                if "roads" in options.layers:
-                    frames = (_lanes(frame) for frame in roads)
-                    _load(cur, result, "roads", _reading(frames), load, progress)
-                else:
-                    _read(lambda: [None for _ in roads])
-                if "bridges" in options.layers:
-                    _bridges(cur, result, features.bridges, load, progress)
-                if "water_sources" in options.layers:
-                    frame = _frame(features.water_sources)
-                    _load(cur, result, "water_sources", [frame], load, progress)
-                result.road_ways, result.outside = features.road_ways, features.outside
-                result.notes += _notes(features, within is not None)
-                refused = bool(result.problems)
-                result.written = not refused and not options.dry_run
-                if result.written:
-                    transaction.commit()
-                else:
-                    transaction.rollback()
-    except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"import stopped: {exc}") from exc
-    except psycopg.Error as exc:  # a schema the import did not expect (e.g. not migrated)
-        first = str(exc).strip().splitlines()[0]
-        raise GisRegistryError(f"import-osm into the registry failed: {first}") from exc
+    # committed only when every layer is written
+    with display, import_transaction(engine, "import-osm into the registry") as (cur, transaction):
+        if options.within_province:
+            within = _province(cur)
+        prepared = within
+        if prepared is not None:
+            shapely.prepare(prepared)
+        shared, ways = _read(lambda: junctions(path, mapping, progress))
+        features = Features()
+        roads = read_features(
+            path,
+            mapping,
+            shared,
+            ways_total=ways,
+            within=prepared,
+            progress=progress,
+            features=features,
+        )
+        del shared
+        if "roads" in options.layers:
+            frames = (_lanes(frame) for frame in roads)
+            _load(cur, result, "roads", _reading(frames), load, progress)
+        else:
+            _read(lambda: [None for _ in roads])
+        if "bridges" in options.layers:
+            _bridges(cur, result, features.bridges, load, progress)
+        if "water_sources" in options.layers:
+            frame = _frame(features.water_sources)
+            _load(cur, result, "water_sources", [frame], load, progress)
+        result.road_ways, result.outside = features.road_ways, features.outside
+        result.notes += _notes(features, within is not None)
+        refused = bool(result.problems)
+        result.written = not refused and not options.dry_run
+        if result.written:
+            transaction.commit()
+        else:
+            transaction.rollback()
     result.seconds = time.perf_counter() - started
     return result
 
@@ -253,13 +250,18 @@ def _check_file(path: Path) -> None:
         raise GisRegistryError(f"OSM file not found: {path}")
 
 
+def _unreadable(exc: RuntimeError) -> GisRegistryError:
+    """osmium's error for a corrupt or truncated file (a RuntimeError subclass) as ours."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return GisRegistryError(f"cannot read the OSM file: {first}")
+
+
 def _read(work: Any) -> Any:
-    """Run a pass over the file, osmium's errors (a corrupt or truncated file) as ours."""
+    """Run a pass over the file, osmium's errors as ours."""
     try:
         return work()
-    except RuntimeError as exc:  # osmium raises RuntimeError subclasses for bad input
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise GisRegistryError(f"cannot read the OSM file: {first}") from None
+    except RuntimeError as exc:
+        raise _unreadable(exc) from None
 
 
 def _reading(frames: Any) -> Any:
@@ -271,8 +273,7 @@ def _reading(frames: Any) -> Any:
         except StopIteration:
             return
         except RuntimeError as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise GisRegistryError(f"cannot read the OSM file: {first}") from None
+            raise _unreadable(exc) from None
         yield frame
 
 
