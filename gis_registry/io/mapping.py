@@ -46,6 +46,20 @@ _TEXT_STEPS: dict[str, Callable[[str, Any], str]] = {
 _KEYS = {"layer", "description", "columns", "constants", "values", "derived", "ignore_extra"}
 
 
+def read_yaml(path: Path, what: str) -> Any:
+    """The parsed YAML file at ``path``; a missing or unreadable file is a GisRegistryError
+    naming ``what`` ("mapping file") and the path."""
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GisRegistryError(f"{what} not found: {path}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise GisRegistryError(f"cannot read {what} {path}: {first}") from None
+
+
 @dataclass(frozen=True)
 class FieldMapping:
     """How the columns of a file become the fields of a layer (see the module docstring).
@@ -70,16 +84,8 @@ class FieldMapping:
     @classmethod
     def load(cls, path: str | Path) -> FieldMapping:
         """Read a YAML mapping file, refusing unknown keys and malformed expressions."""
-        import yaml
-
         path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise GisRegistryError(f"mapping file not found: {path}") from None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise GisRegistryError(f"cannot read mapping file {path}: {first}") from None
+        raw = read_yaml(path, "mapping file")
         if not isinstance(raw, Mapping):
             raise GisRegistryError(f"mapping file {path}: expected a mapping of {sorted(_KEYS)}")
         unknown = set(raw) - _KEYS

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from gis_registry import domain
 from gis_registry.errors import GisRegistryError
+from gis_registry.io.mapping import read_yaml
 
 DEFAULT_MAPPING = Path(__file__).resolve().parents[3] / "data" / "mappings" / "osm.yaml"
 
@@ -103,16 +104,8 @@ class OsmMapping:
             The file is missing or not YAML, or names a key or a registry value that does not
             exist (the message names the entry).
         """
-        import yaml
-
         path = Path(path) if path is not None else DEFAULT_MAPPING
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise GisRegistryError(f"OSM mapping file not found: {path}") from None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise GisRegistryError(f"cannot read OSM mapping file {path}: {first}") from None
+        raw = read_yaml(path, "OSM mapping file")
         return cls.from_dict(raw, where=f"OSM mapping file {path}", path=str(path))
 
     @classmethod
