@@ -33,7 +33,13 @@ from gis_registry.network.attach import (
 from gis_registry.network.connectivity import node_components
 from gis_registry.network.graph import RoutingGraph, check_weight
 from gis_registry.network.model import Network, NetworkConfig, load_network
-from gis_registry.network.restrictions import Closure, Restrictions, closure_items, union_of
+from gis_registry.network.restrictions import (
+    Closure,
+    Restrictions,
+    closed_edges,
+    closure_items,
+    union_of,
+)
 
 __all__ = ["MAX_ATTACH_M", "Matrix", "Route", "TooFarFromRoad", "Unreachable", "matrix", "route"]
 
@@ -516,7 +522,7 @@ def matrix(
             raise NotFound(f"not an LGO code: {', '.join(map(str, bad))}")
     rows = np.asarray(rows, dtype=np.int64)
     rows = rows[places.node[rows] >= 0]
-    closed = union_of(closure_items(conn, net, restrictions), net)
+    closed = closed_edges(conn, net, restrictions)
     pao = places.pao
     reach = lgo_rows[places.node[lgo_rows] >= 0]
     if closed is None:
