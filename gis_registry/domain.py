@@ -94,6 +94,7 @@ WATER_SOURCE_KIND_TERMS: dict[str, Term] = {
     "shallow_well": Term("บ่อตื้น", "shallow well", "#9e9ac8"),
     "village_water_supply": Term("ประปาหมู่บ้าน", "village water supply", "#006d2c"),
     "canal": Term("คลอง/ลำเหมือง", "canal", "#2b8cbe"),
+    "groundwater_bank": Term("ธนาคารน้ำใต้ดิน", "groundwater bank", "#8c6bb1"),
 }
 WATER_SOURCE_KINDS = tuple(WATER_SOURCE_KIND_TERMS)
 

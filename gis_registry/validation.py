@@ -19,6 +19,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, SmallInteger, Table, Text
 
 from gis_registry import domain
+from gis_registry.chainage import FORMS as CHAINAGE_FORMS
+from gis_registry.chainage import parse_chainage
 from gis_registry.errors import ValidationError
 
 # Columns users never write: timestamps and generated measures (ids may be given).
@@ -43,7 +45,16 @@ VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 # Quantities that cannot be negative (or zero, for the strictly positive ones).
-NON_NEGATIVE = {"population", "households", "capacity_m3", "households_served", "cost_thb"}
+NON_NEGATIVE = {
+    "population",
+    "households",
+    "capacity_m3",
+    "households_served",
+    "cost_thb",
+    "chainage_m",
+    "chainage_start_m",
+    "chainage_end_m",
+}
 POSITIVE = {"width_m", "length_m", "load_limit_t", "spans", "lanes", "moo", "seq"}
 
 # Allowed geometry types per declared column type (a Polygon is promoted to MultiPolygon).
@@ -130,7 +141,7 @@ def _coerce(value: Any, column: Any) -> tuple[Any, str | None]:
                 return None, f"'{value}' is not a whole number"
             return int(value), None
         if isinstance(kind, (Float, Numeric)):
-            number = float(value)
+            number = parse_chainage(value) if _is_chainage(column) else float(value)
             if not math.isfinite(number):
                 return None, f"'{value}' is not a finite number"
             return number, None
@@ -321,6 +332,14 @@ def _coerce_series(raw: Any, column: Any, missing: Any) -> tuple[Any, Any, Any]:
         )
         bad = ~missing & value.isna().to_numpy()
         return value.astype(object), bad, lambda _, v: f"'{v}' is not true or false"
+    if _is_chainage(column):
+        array = raw.map(_chainage_or_nan).to_numpy(dtype=float)
+        bad = ~missing & ~np.isfinite(array)
+        return (
+            pd.Series(array, index=raw.index),
+            bad,
+            lambda _, v: f"'{v}' is not a chainage ({CHAINAGE_FORMS})",
+        )
     if isinstance(kind, (Integer, SmallInteger, Float, Numeric)):
         numbers = pd.to_numeric(raw.map(_number_text), errors="coerce")
         array = numbers.to_numpy(dtype=float)
@@ -374,6 +393,18 @@ def _is_blank(value: Any) -> bool:
         return bool(value != value)  # NaN, NaT, pd.NA
     except (TypeError, ValueError):
         return False
+
+
+def _is_chainage(column: Any) -> bool:
+    """Chainage columns also take the written form, ``กม. 688+210``."""
+    return str(getattr(column, "name", "")).startswith("chainage")
+
+
+def _chainage_or_nan(value: Any) -> float:
+    try:
+        return parse_chainage(value) if not _is_blank(value) else float("nan")
+    except ValueError:
+        return float("nan")
 
 
 def _number_text(value: Any) -> Any:

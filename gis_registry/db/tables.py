@@ -346,6 +346,18 @@ roads = Table(
         comment="vertical layer as in OSM: a bridge over another road does not meet it",
     ),
     _road_year[0],
+    Column(
+        "chainage_start_m",
+        Float,
+        comment="chainage (กม.) of the segment's first vertex along its road code, metres from "
+        "the road's origin: 688210 is กม. 688+210",
+    ),
+    Column(
+        "chainage_end_m",
+        Float,
+        comment="chainage (กม.) of the segment's last vertex along its road code, metres from "
+        "the road's origin",
+    ),
     Column("geom", Geometry("LINESTRING", srid=SRID), nullable=False),
     Column("length_m", Float, Computed("ST_Length(geom::geography)", persisted=True)),
     *timestamps(),
@@ -365,6 +377,8 @@ roads = Table(
     ),
     positive("roads", "width_m"),
     positive("roads", "segment"),
+    non_negative("roads", "chainage_start_m"),
+    non_negative("roads", "chainage_end_m"),
     UniqueConstraint("code", "segment", name="uq_roads_code_segment"),
     check("roads", "lanes_range", "lanes BETWEEN 1 AND 12", "lanes must be between 1 and 12"),
     *[
@@ -398,6 +412,12 @@ bridges = Table(
     Column("spans", SmallInteger, nullable=False, server_default="1"),
     Column("load_limit_t", Float),
     Column("river_id", Integer, ForeignKey("rivers.id", ondelete="SET NULL"), index=True),
+    Column(
+        "chainage_m",
+        Float,
+        comment="chainage (กม.) of the bridge along its road's code, metres from the road's "
+        "origin: 688210 is กม. 688+210",
+    ),
     _bridge_year[0],
     Column("geom", Geometry("POINT", srid=SRID), nullable=False),
     *timestamps(),
@@ -417,6 +437,7 @@ bridges = Table(
     positive("bridges", "length_m"),
     check("bridges", "spans_range", "spans >= 1", "spans must be at least 1"),
     positive("bridges", "load_limit_t"),
+    non_negative("bridges", "chainage_m"),
     comment="Bridges and culverts; each lies on a road (enforced by trigger within 10 m).",
 )
 

@@ -43,6 +43,20 @@ def _to_wgs84_coords(coords: np.ndarray) -> np.ndarray:
     return np.column_stack([lon, lat])
 
 
+def _to_utm_coords(coords: np.ndarray) -> np.ndarray:
+    x, y = lonlat_to_utm(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
+
+
+def to_utm(geoms: np.ndarray | shapely.Geometry) -> np.ndarray | shapely.Geometry:
+    """Convert WGS 84 geometries to UTM 47N, snapped to the 1 cm grid.
+
+    A vertex two polygons share converts to the same point in both, so polygons that tile in
+    WGS 84 (the real tambons) still tile exactly in metres.
+    """
+    return shapely.set_precision(shapely.transform(geoms, _to_utm_coords), GRID)
+
+
 def to_wgs84(geoms: np.ndarray | shapely.Geometry) -> np.ndarray | shapely.Geometry:
     """Convert UTM geometries (scalar or array) to WGS 84, vertex by vertex."""
     return shapely.transform(geoms, _to_wgs84_coords)

@@ -26,6 +26,13 @@ class Highway:
     width_m: float
     year_built: int
     coords: np.ndarray
+    path: np.ndarray  # the whole waypoint line (UTM), before the cut at the province border
+    chainage_origin_m: float  # the DOH chainage of the path's first point
+
+    def chainage(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """DOH chainage (metres) of points on or near the highway: distance along its path."""
+        along = shapely.line_locate_point(shapely.LineString(self.path), shapely.points(x, y))
+        return self.chainage_origin_m + np.asarray(along)
 
 
 def build_highways(facts: Facts, outline: shapely.Polygon, hydro: Hydrography) -> list[Highway]:
@@ -47,6 +54,7 @@ def build_highways(facts: Facts, outline: shapely.Polygon, hydro: Hydrography) -
             ]
         )
         pts = densify(pts, VERTEX_STEP)
+        path = pts.copy()
         inside = shapely.contains_xy(inner, pts[:, 0], pts[:, 1])
         # keep the longest run of consecutive inside points (the highway within the province)
         runs = np.split(np.arange(len(pts)), np.flatnonzero(np.diff(inside.astype(int))) + 1)
@@ -62,6 +70,8 @@ def build_highways(facts: Facts, outline: shapely.Polygon, hydro: Hydrography) -
                 float(hw["width_m"]),
                 int(hw["year_built"]),
                 pts,
+                path,
+                float(hw["chainage_origin_km"]) * 1000.0,
             )
         )
     return out

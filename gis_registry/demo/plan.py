@@ -9,9 +9,10 @@ import pandas as pd
 import shapely
 
 from gis_registry.demo.bridges import bridge_frame
+from gis_registry.demo.chainages import point_chainage, road_chainage
 from gis_registry.demo.codes import assign_codes
 from gis_registry.demo.facts import load_facts
-from gis_registry.demo.geo import GRID, WGS84, as_multipolygon, to_wgs84, utm_to_lonlat
+from gis_registry.demo.geo import WGS84, as_multipolygon, to_wgs84, utm_to_lonlat
 from gis_registry.demo.hazards import hazard_frame
 from gis_registry.demo.highways import build_highways
 from gis_registry.demo.model import DemoPlan, WeakLink
@@ -121,7 +122,7 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
         ),
         "boundary",
     )
-    province = as_multipolygon(shapely.union_all(np.asarray(lgos["geom"]), grid_size=GRID))
+    province = as_multipolygon(territory.outline)
     local_bodies = _gdf(
         pd.DataFrame(
             {
@@ -132,6 +133,7 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
                 "name_en": [PAO_NAME_EN, *lgos["name_en"]],
                 "kind": ["pao", *lgos["kind"]],
                 "district_code": [None, *lgos["district_code"]],
+                "tambon_code": [None, *lgos["tambon_code"]],
                 "boundary": to_wgs84(np.concatenate([[province], np.asarray(lgos["geom"])])),
                 "office": node_pts[np.concatenate([[0], lgo_node])],
             }
@@ -162,9 +164,27 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
     roads["geom"] = shapely.linestrings(np.stack([node_ll[su], node_ll[sv]], axis=1))
     roads = _gdf(roads, "geom")
     road_len = np.hypot(*(net.xy[sv] - net.xy[su]).T)
+    road_first, road_last = road_chainage(
+        roads["code"], net.xy[su], net.xy[sv], highways, territory.pao_office
+    )
+    road_first, road_last = np.round(road_first, 1), np.round(road_last, 1)  # decimetres
+    roads.insert(roads.columns.get_loc("year_built") + 1, "chainage_start_m", road_first)
+    roads.insert(roads.columns.get_loc("chainage_start_m") + 1, "chainage_end_m", road_last)
 
     b = bridge_frame(net, hydro, zones, sett, rng)
     b["road_id"] = seg_id[b["segment"].to_numpy()]
+    on = b["road_id"].to_numpy() - 1
+    b["chainage_m"] = np.round(
+        point_chainage(
+            b["x"].to_numpy(),
+            b["y"].to_numpy(),
+            net.xy[su][on],
+            net.xy[sv][on],
+            road_first[on],
+            road_last[on],
+        ),
+        1,
+    )
     b = b.sort_values("road_id", kind="stable").reset_index(drop=True)
     b["id"] = np.arange(1, len(b) + 1)
     bridges = _gdf(
@@ -180,6 +200,7 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
                 "spans": b["spans"],
                 "load_limit_t": b["load_limit_t"],
                 "river_id": b["river"] + 1,
+                "chainage_m": b["chainage_m"],
                 "year_built": b["year_built"],
                 "geom": shapely.points(np.column_stack(utm_to_lonlat(b["x"], b["y"]))),
             }

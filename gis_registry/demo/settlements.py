@@ -20,7 +20,7 @@ from gis_registry.demo.facts import Facts
 from gis_registry.demo.geo import densify
 from gis_registry.demo.highways import RIVER_CLEARANCE, Highway
 from gis_registry.demo.rivers import Hydrography
-from gis_registry.demo.territory import Territory
+from gis_registry.demo.territory import Territory, tambon_codes_at
 from gis_registry.demo.weak_links import WeakLinkZone
 
 VILLAGES_AT_SCALE_1 = 930
@@ -155,20 +155,25 @@ def settlement_frame(
 ) -> pd.DataFrame:
     """Number, name and populate the villages that made it onto the road network.
 
-    Moo numbers run 1..n per LGO outwards from the LGO office; the village code is the LGO
-    code followed by the two-digit (or longer) moo number. Populations follow a log-normal
-    split of each LGO's total; households are population over 2.8-3.2.
+    Moo numbers run 1..n per tambon (as DOPA numbers them), outwards from the office of the
+    village's LGO; the village code is the real DOPA code of the tambon the village lies in
+    followed by the two-digit (or longer) moo number. Populations follow a log-normal split of
+    each LGO's total; households are population over 2.8-3.2.
     """
     lgos = territory.lgos
     v = villages.copy()
+    v["tambon"] = tambon_codes_at(territory, v["x"].to_numpy(), v["y"].to_numpy())
+    if v["tambon"].isna().any():
+        raise ValueError("a village lies outside every tambon")
     v["d_office"] = np.hypot(
         v["x"] - lgos["office_x"].to_numpy()[v["lgo"]],
         v["y"] - lgos["office_y"].to_numpy()[v["lgo"]],
     )
+    v = v.sort_values(["tambon", "lgo", "d_office"], kind="stable").reset_index(drop=True)
+    v["moo"] = v.groupby("tambon").cumcount() + 1
+    v["village_code"] = [f"{t}{m:02d}" for t, m in zip(v["tambon"], v["moo"], strict=True)]
+    # the rest of the plan (names, populations) draws in LGO order, as it always has
     v = v.sort_values(["lgo", "d_office"], kind="stable").reset_index(drop=True)
-    v["moo"] = v.groupby("lgo").cumcount() + 1
-    codes = lgos["code"].to_numpy()[v["lgo"]]
-    v["village_code"] = [f"{c}{m:02d}" for c, m in zip(codes, v["moo"], strict=True)]
 
     names = facts.village_names
     pre = names[names["part"] == "prefix"].reset_index(drop=True)

@@ -22,7 +22,9 @@ DRY_CELL_M = 5000.0
 
 # kind: (share, Thai name, English name, capacity m3 range, households range, agencies)
 KINDS = {
-    "groundwater_well": (0.28, "บ่อบาดาล", "groundwater well", (10, 60), (5, 60), "DGR"),
+    "groundwater_well": (0.25, "บ่อบาดาล", "groundwater well", (10, 60), (5, 60), "DGR"),
+    # recharge pits that put rainy-season runoff back into the aquifer; LGO-built
+    "groundwater_bank": (0.03, "ธนาคารน้ำใต้ดิน", "groundwater bank", (20, 200), (10, 80), None),
     "shallow_well": (0.12, "บ่อตื้น", "shallow well", (5, 25), (3, 20), None),
     "village_water_supply": (
         0.2,
