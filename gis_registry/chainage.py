@@ -47,3 +47,8 @@ def parse_chainage(value: Any) -> float:
         return float(text.replace(",", ""))
     except ValueError:
         raise ValueError(f"'{value}' is not a chainage ({FORMS})") from None
+
+
+def on_road(code: str | None, metres: float | None) -> str:
+    """Where an asset is, as a sign would say: ``1 กม. 612+300`` (code alone without chainage)."""
+    return " ".join(part for part in (code or "", format_chainage(metres)) if part)

@@ -83,7 +83,7 @@ VALLEY_SMOOTHING = 1500.0  # metres (Gaussian sigma): the valley axis ignores ch
 BEND_SCALE = 3000.0  # metres: a valley bend of this radius counts as a full bend
 BEND_INSIDE_GAIN = 0.6  # the inside of a full bend is this much wider ...
 BEND_OUTSIDE_LOSS = 0.3  # ... and the outside (cut bank) this much narrower
-CONFLUENCE_GAIN = 0.5  # low ground widens by this much at a confluence ...
+CONFLUENCE_GAIN = 0.8  # low ground widens by this much at a confluence ...
 CONFLUENCE_REACH = 2500.0  # ... fading over this many metres (Gaussian sigma) along the river
 SOURCE_REACH = 5000.0  # metres over which a valley opens up from the source gully
 BANK_NOISE = 0.25  # standard deviation of log g per bank, varying over ~3 km
@@ -139,29 +139,21 @@ def hazard_frame(
     pandas.DataFrame
         Columns ``name_th, name_en, hazard_type ("flood" | "landslide"), severity ("high" |
         "medium" | "low"), source, geom``; ``geom`` is a valid MultiPolygon in EPSG:32647 on the
-        1 cm grid. Three flood rows per river (high, medium, low), then one row per landslide
-        spot.
+        1 cm grid. Three flood rows per river (high, medium, low; some may be empty), then one
+        row per landslide spot that lies in the province.
     """
     gen = np.random.default_rng(rng.integers(2**63))
     province = territory.outline
     land = shapely.difference(province, shapely.union_all(hydro.reservoirs), grid_size=GRID)
     shapes = [flood_bands(hydro, r, gen) for r in range(len(hydro.keys))]
-    rows = []
     # A point's height above the nearest drainage is its lowest height above any river, so it
     # takes the most severe band of any river; where two rivers give the same band (the fans of
-    # a confluence), the earlier river in ``hydro`` (the main river first) takes it. Flood rows
-    # therefore never overlap, within a river or between rivers.
-    taken = shapely.Polygon()
-    bands: list[dict[str, shapely.MultiPolygon]] = [{} for _ in shapes]
-    for sev in BAND_HEIGHTS:
-        for r, river in enumerate(shapes):
-            band = shapely.intersection(
-                shapely.difference(river[sev], taken, grid_size=GRID), land, grid_size=GRID
-            )
-            bands[r][sev] = as_multipolygon(band)
-            taken = shapely.union(taken, river[sev], grid_size=GRID)
-    for r, river_bands in enumerate(bands):
-        for sev, band in river_bands.items():
+    # a confluence), the earlier river in ``hydro`` (the main river first) takes it.
+    order = [(r, sev) for sev in BAND_HEIGHTS for r in range(len(shapes))]
+    bands = dict(zip(order, _partition([shapes[r][sev] for r, sev in order], land), strict=True))
+    rows = []
+    for r in range(len(shapes)):
+        for sev in BAND_HEIGHTS:
             rows.append(
                 {
                     "name_th": f"พื้นที่เสี่ยงน้ำท่วม{hydro.names_th[r]} (ระดับ{SEVERITY_TERMS[sev].th})",
@@ -169,18 +161,22 @@ def hazard_frame(
                     "hazard_type": "flood",
                     "severity": sev,
                     "source": FLOOD_SOURCE,
-                    "geom": band,
+                    "geom": bands[r, sev],
                 }
             )
-    # Landslides keep off the valley floors: every flood plain plus a margin is cut out.
-    valleys = shapely.buffer(taken, VALLEY_CLEARANCE, quad_segs=4)
+    # Landslides keep off the valley floors: every flood plain and reservoir, plus a margin.
+    floors = shapely.union_all([river["low"] for river in shapes] + list(hydro.reservoirs))
+    valleys = shapely.buffer(floors, VALLEY_CLEARANCE, quad_segs=4)
     for th, en, centre, azimuth, length, half_width, sev in LANDSLIDE_SPOTS:
         strip = ridge_strip(
             latlon_points_to_utm([centre])[0], azimuth, length * 1000.0, half_width * 1000.0, gen
         )
-        slope = shapely.difference(shapely.intersection(strip, province), valleys)
-        parts = [p for p in shapely.get_parts(slope) if p.area >= MIN_LANDSLIDE_PART]
-        geom = as_multipolygon(shapely.set_precision(shapely.MultiPolygon(parts), GRID))
+        slope = shapely.difference(
+            shapely.intersection(strip, province, grid_size=GRID), valleys, grid_size=GRID
+        )
+        # clipping can leave crumbs at the border or between two valleys: not a slope belt
+        pieces = as_multipolygon(slope).geoms
+        geom = shapely.MultiPolygon([p for p in pieces if p.area >= MIN_LANDSLIDE_PART])
         if geom.is_empty:  # a spot outside the province or on a valley floor: no row
             continue
         rows.append(
@@ -336,6 +332,30 @@ def ridge_strip(
         spur_half = 0.7 * half_width * np.maximum(1.0 - s**2, 0.3)
         pieces.append(_swath(spur_axis, spur_normal, spur_half, spur_half))
     return shapely.union_all(pieces)
+
+
+def _partition(
+    shapes: list[shapely.Geometry], land: shapely.Geometry
+) -> list[shapely.MultiPolygon]:
+    """Split ``land`` among overlapping ``shapes``, each point going to the first that holds it.
+
+    All boundaries are noded once on the 1 cm grid and polygonised into faces; each face goes to
+    the first shape containing it, and a shape's part is the union of its faces. Faces share
+    their edges exactly, so the parts never overlap, which differencing the shapes one by one on
+    the grid cannot promise (each overlay snaps its new vertices its own way).
+    """
+    snapped = shapely.set_precision(np.asarray(shapes, dtype=object), GRID)
+    edges = shapely.union_all([*shapely.boundary(snapped), shapely.boundary(land)], grid_size=GRID)
+    faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(edges))))
+    faces = faces[shapely.area(faces) > 0]
+    probe = shapely.get_coordinates(shapely.point_on_surface(faces))
+    owner = np.where(shapely.contains_xy(land, probe[:, 0], probe[:, 1]), -1, len(shapes))
+    for k, shape in enumerate(snapped):
+        free = np.flatnonzero(owner == -1)
+        owner[free[shapely.contains_xy(shape, probe[free, 0], probe[free, 1])]] = k
+    return [
+        as_multipolygon(shapely.coverage_union_all(faces[owner == k])) for k in range(len(shapes))
+    ]
 
 
 def _valley_frame(

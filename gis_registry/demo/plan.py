@@ -213,7 +213,7 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
     w["geom"] = to_wgs84(np.asarray(w["geom"]))
     water = _gdf(w, "geom")
 
-    z = zone_frame(hydro, highways, rng)
+    z = zone_frame(territory, hydro, highways, rng)
     z.insert(0, "id", np.arange(1, len(z) + 1))
     z["geom"] = to_wgs84(np.asarray(z["geom"]))
     h = hazard_frame(territory, hydro, rng)

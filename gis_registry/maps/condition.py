@@ -19,6 +19,7 @@ from gis_registry.analysis.condition import (
     UNKNOWN_TERM,
     latest_condition,
 )
+from gis_registry.chainage import on_road
 from gis_registry.errors import NotFound
 from gis_registry.maps.base import (
     ROAD_WIDTH_PX,
@@ -217,7 +218,7 @@ def condition_map(
         conn.execute(
             text(
                 "SELECT b.id, b.name_th, b.name_en, b.structure_type, b.material, b.length_m, "
-                f"b.spans, b.load_limit_t, r.code AS road_code, {_owner_sql('r')}, "
+                f"b.spans, b.load_limit_t, b.chainage_m, r.code AS road_code, {_owner_sql('r')}, "
                 "ST_AsGeoJSON(b.geom, 6) AS geometry "
                 "FROM bridges b JOIN roads r ON r.id = b.road_id "
                 "LEFT JOIN local_bodies lb ON lb.id = r.owner_local_body_id "
@@ -234,7 +235,7 @@ def condition_map(
                 "id": b["id"],
                 "condition": b["condition"],
                 "name": esc(f"{b['name_th']} / {b['name_en']}"),
-                "code": esc(b["road_code"]),
+                "code": esc(on_road(b["road_code"], b["chainage_m"])),
                 "owner": esc(b["owner"]),
                 "structure": esc(
                     f"{domain.label(domain.BRIDGE_STRUCTURE_TERMS, b['structure_type'])}, "

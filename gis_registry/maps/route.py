@@ -12,6 +12,7 @@ import folium
 from sqlalchemy import Connection, text
 
 from gis_registry import domain
+from gis_registry.chainage import on_road
 from gis_registry.errors import NotFound
 from gis_registry.maps.base import (
     ROAD_WIDTH_PX,
@@ -232,7 +233,8 @@ def _bridges_layer(m, conn, bridge_ids, closed_ids, name) -> None:
     for r in conn.execute(
         text(
             "SELECT b.id, b.name_th, b.name_en, b.structure_type, b.length_m, b.load_limit_t, "
-            "r.code, ST_AsGeoJSON(b.geom, 6) AS g FROM bridges b JOIN roads r ON r.id = b.road_id "
+            "b.chainage_m, r.code, ST_AsGeoJSON(b.geom, 6) AS g "
+            "FROM bridges b JOIN roads r ON r.id = b.road_id "
             "WHERE b.id = ANY(:ids) ORDER BY b.id"
         ),
         {"ids": ids},
@@ -243,7 +245,7 @@ def _bridges_layer(m, conn, bridge_ids, closed_ids, name) -> None:
                 "id": r["id"],
                 "closed": closed,
                 "name": esc(f"{r['name_th']} / {r['name_en']}"),
-                "road": esc(r["code"]),
+                "road": esc(on_road(r["code"], r["chainage_m"])),
                 "structure": esc(domain.label(domain.BRIDGE_STRUCTURE_TERMS, r["structure_type"])),
                 "size": f"{r['length_m']:g} m"
                 + (f", {r['load_limit_t']:g} t" if r["load_limit_t"] else ""),

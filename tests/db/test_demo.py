@@ -187,7 +187,7 @@ def test_every_record_has_its_natural_key(demo_conn):
     patterns = {
         "rivers": r"^R-[0-9]{2}$",
         "bridges": r"^B-[0-9]{4,}$",
-        "water_sources": r"^W-(52|52[0-9]{4}|[A-Z]+)-[0-9]{3,}$",
+        "water_sources": r"^W-(52|[2-5]52[0-9]{4}|[A-Z]+)-[0-9]{3,}$",
         "zoning_plans": r"^LP-CITY-25[0-9]{2}$",
         "zoning_zones": r"^LP-CITY-25[0-9]{2}-.+$",
         "hazard_areas": r"^(FL|LS)-[0-9]{3}$",
@@ -226,5 +226,13 @@ def test_every_record_has_its_natural_key(demo_conn):
         == 0
     )
     assert scalar(demo_conn, "SELECT code FROM bridges WHERE id = 7") == "B-0007"
-    # the demo knows no DOPA tambon codes, and invents none
-    assert scalar(demo_conn, "SELECT count(tambon_code) FROM local_bodies") == 0
+    # every LGO but the PAO is seated in a real tambon, and its code is never a DOPA code
+    assert scalar(demo_conn, "SELECT count(tambon_code) FROM local_bodies") == 102
+    assert (
+        scalar(
+            demo_conn,
+            "SELECT count(*) FROM local_bodies WHERE kind <> 'pao' "
+            "AND (code !~ '^[2-5][0-9]{6}$' OR substr(code, 2) <> tambon_code)",
+        )
+        == 0
+    )

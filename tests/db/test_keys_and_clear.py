@@ -355,15 +355,29 @@ def test_demo_load_keeps_users_and_refuses_foreign_data(scratch, monkeypatch):
             {"lb": lgo},
         )
     counts, _ = load_plan(eng, plan, force=True)
+    city = plan["local_bodies"].set_index("kind").at["city_municipality", "code"]
+    with eng.begin() as conn:
+        # the world's 520101 is no LGO of the demo: the editor stays, detached
+        assert scalar(conn, "SELECT local_body_id FROM users WHERE username = 'nok'") is None
+        conn.execute(
+            text(
+                "UPDATE users SET local_body_id = (SELECT id FROM local_bodies WHERE code = :c) "
+                "WHERE username = 'nok'"
+            ),
+            {"c": city},
+        )
     load_plan(eng, plan)  # the data is the demo's now
     with eng.connect() as conn:
         assert scalar(conn, "SELECT count(*) FROM roads") == counts["roads"]
         # the editor is attached again to the LGO of the same code
-        assert scalar(
-            conn,
-            "SELECT lb.code FROM users u JOIN local_bodies lb ON lb.id = u.local_body_id "
-            "WHERE u.username = 'nok'",
-        ) == ("520101")
+        assert (
+            scalar(
+                conn,
+                "SELECT lb.code FROM users u JOIN local_bodies lb ON lb.id = u.local_body_id "
+                "WHERE u.username = 'nok'",
+            )
+            == city
+        )
         last = conn.execute(
             text("SELECT path, deleted FROM data_loads WHERE layer = 'roads' ORDER BY id")
         ).all()
