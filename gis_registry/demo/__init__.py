@@ -1,9 +1,9 @@
 """The deterministic Lampang demo province: ``plan_demo`` builds it, ``load_demo`` loads it.
 
-The demo is built on real facts (``demo/data``: the 13 districts and their offices, the 103
-LGOs, the Wang and its tributaries, the national highways, the Kiew Lom and Kiew Kho Ma dams,
-the DPT zoning palette) and fills in the rest plausibly: LGO territories tiling the province,
-villages, a noded road network with bridges at every river crossing, water sources, zoning,
+The demo is built on real facts (``demo/data``: the real province, district and tambon
+boundaries, the district offices, the 103 LGOs, the Wang and its tributaries, the national
+highways' corridors, the Kiew Lom and Kiew Kho Ma dams, the DPT zoning palette) and fills in the
+rest plausibly: LGO areas drawn from the tambons, villages, a noded road network with bridges at every river crossing, water sources, zoning,
 hazard areas, and five fiscal years of inspections and works. Three weak links are planted on
 purpose: bridges that are the only road to some villages (and, in one case, an LGO office).
 """

@@ -108,7 +108,7 @@ MAIN_STREET_REACH = 2_600.0  # commercial frontage on main streets within
 HIGHWAY_REACH = 3_400.0  # commercial frontage on highways within
 
 REGION_REACH = 9_000.0  # district tambons nearer the centre than this may hold the plan
-SATELLITE_OFFSET = 2_200.0  # reach of a satellite centre (hall, university) from the city
+SATELLITE_OFFSET = 2_600.0  # reach of a satellite centre (hall, university) from the city
 CORRIDOR_ALONG = 0.55  # reach per metre along a highway (growth follows the roads)
 CORRIDOR_ACROSS = 1.6  # reach per metre away from the highway
 REACH_NOISE = 0.2  # amplitude of the smooth multiplicative noise on the reach
@@ -122,7 +122,7 @@ STRIP_WIDTH = (30.0, 170.0)  # half-width range of the open space along the Wang
 FLOODPLAIN = 1_200.0  # rural land this close to the Wang is floodplain conservation (ก.2)
 HW11_INDUSTRY = 1_000.0  # industry within this distance of highway 11 ...
 HW11_WEST = 2_000.0  # ... and this far west of the centre
-RAIL_WAREHOUSE = 550.0  # warehouses within this distance of the railway
+RAIL_WAREHOUSE = 350.0  # warehouses within this distance of the railway
 MAIN_DEPTH = (60.0, 100.0)  # depth of the commercial frontage along main streets (metres)
 HIGHWAY_DEPTH = (110.0, 160.0)  # ... and along highways
 
@@ -653,12 +653,22 @@ def _city(
 
 
 def _plan_area(c: _City, grow: float) -> np.ndarray:
-    """Blocks of the plan area: whole tracts within reach, the city and the sites' tracts, as one
-    piece (the one holding the centre and the sites) with its holes filled."""
+    """Blocks of the plan area under ``grow``.
+
+    Whole tracts within reach, the city's and the sites' tracts, then tracts mostly enclosed by
+    those (a planner draws the boundary along the next road, not around every field), as one
+    piece (the one holding the centre and the sites) with its holes filled.
+    """
     t_rep = shapely.point_on_surface(c.tracts)
     take = (c.tract_reach <= PLAN_REACH * grow) | shapely.covers(c.city, t_rep)
     for got in c.parcel.values():
         take[c.tract[got]] = True
+    rim = shapely.boundary(c.tracts)
+    for _ in range(2):
+        blob = shapely.coverage_union_all(c.tracts[take])
+        cand = np.flatnonzero(~take & shapely.intersects(c.tracts, blob))
+        shared = shapely.length(shapely.intersection(rim[cand], blob))
+        take[cand[shared > 0.5 * shapely.length(rim[cand])]] = True
     blob = shapely.coverage_union_all(c.tracts[take])
     keep = [
         shapely.Polygon(p.exterior)
@@ -695,9 +705,13 @@ def _labels(c: _City, grow: float) -> np.ndarray:
     )
     paint("พ.2", f["main_frontage"] & (town <= MAIN_STREET_REACH * grow))
     paint("พ.1", f["highway_frontage"] & (reach <= HIGHWAY_REACH * grow))
+    # warehouses by the railway beyond the station yard, where town gives way to fields
     paint(
         "อ.3",
-        (f["d_rail"] < RAIL_WAREHOUSE) & (f["d_station"] > 500.0) & (f["d_station"] < 3_000.0),
+        (f["d_rail"] < RAIL_WAREHOUSE)
+        & (f["d_station"] > 700.0)
+        & (town > HIGH_REACH * grow)
+        & (town < URBAN_REACH * grow * 1.2),
     )
     paint("อ.1", industry & urban & (town > HIGH_REACH * grow))
     paint("อ.2", industry & (reach <= URBAN_REACH * grow * 1.3))
