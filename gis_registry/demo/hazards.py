@@ -35,9 +35,12 @@ Cross-sections are taken every :data:`SECTION_STEP` metres, perpendicular to the
 axis (not to the meandering channel, whose wiggles would otherwise fan out kilometres away), and
 each band is the union of the convex hulls of consecutive cross-sections (a chain of
 trapezoids), which is vectorised and never self-intersects, even where the band is wider than
-the radius of a bend. Bands of one river are nested and then differenced (high, medium = medium
-minus high, low = low minus both), the reservoirs are removed (open water is not flood-prone
-land) and everything is clipped to the province.
+the radius of a bend. The bands of one river are nested (high inside medium inside low). A
+point's height above the nearest drainage is its lowest height above any river, so it takes the
+most severe band of any river (the main river first on a tie): the bands are differenced into
+a partition of the flood-prone land, and no two flood rows overlap, of one river or of two.
+Reservoirs are removed (open water is not flood-prone land) and everything is clipped to the
+province.
 
 Landslides: strips along ridges
 -------------------------------
@@ -46,7 +49,8 @@ flanks of the north-south ranges (Phi Pan Nam in Ngao and Wang Nuea, the Khun Ta
 Lamphun border), never the valley floors. Each named spot (:data:`LANDSLIDE_SPOTS`) is drawn as
 a strip along a slightly bowed ridge axis with a given azimuth and length, its width varying
 along the axis and tapering to the ends, with one or two shorter side spurs. The flood plains
-(plus :data:`VALLEY_CLEARANCE`) are cut out, so no landslide area lies on a valley floor.
+and reservoirs (plus :data:`VALLEY_CLEARANCE`) are cut out, so no landslide area lies on a
+valley floor.
 
 Randomness: one number is drawn from the plan's generator to seed a local one, so the demo's
 later stages see the same random stream whatever this module draws.
@@ -89,6 +93,7 @@ SOURCE_REACH = 5000.0  # metres over which a valley opens up from the source gul
 BANK_NOISE = 0.25  # standard deviation of log g per bank, varying over ~3 km
 EDGE_NOISE = {"high": 0.08, "medium": 0.14, "low": 0.2}  # ... per band edge, over ~0.8 km
 BAND_MARGIN = {"high": 30.0, "medium": 60.0, "low": 100.0}  # metres beyond the channel bank
+MIN_FLOOD_PART = 100.0  # square metres: smaller pieces of a band are below the map's precision
 # Lowland basins: name, centre [lat, lon], half-length and half-width (km), azimuth of the long
 # axis (degrees from north) and lowland index at the centre. The index falls off as
 # exp(-(r^2 / 2)^3) with r the elliptical distance: flat over the basin floor, then a rim.
@@ -146,9 +151,9 @@ def hazard_frame(
     province = territory.outline
     land = shapely.difference(province, shapely.union_all(hydro.reservoirs), grid_size=GRID)
     shapes = [flood_bands(hydro, r, gen) for r in range(len(hydro.keys))]
-    # A point's height above the nearest drainage is its lowest height above any river, so it
-    # takes the most severe band of any river; where two rivers give the same band (the fans of
-    # a confluence), the earlier river in ``hydro`` (the main river first) takes it.
+    # A point takes the most severe band of any river (its height above the nearest drainage is
+    # its lowest height above any of them); where two rivers give the same band (the fans of a
+    # confluence), the earlier river in ``hydro`` (the main river first) takes it.
     order = [(r, sev) for sev in BAND_HEIGHTS for r in range(len(shapes))]
     bands = dict(zip(order, _partition([shapes[r][sev] for r, sev in order], land), strict=True))
     rows = []
@@ -342,7 +347,8 @@ def _partition(
     All boundaries are noded once on the 1 cm grid and polygonised into faces; each face goes to
     the first shape containing it, and a shape's part is the union of its faces. Faces share
     their edges exactly, so the parts never overlap, which differencing the shapes one by one on
-    the grid cannot promise (each overlay snaps its new vertices its own way).
+    the grid cannot promise (each overlay snaps its new vertices its own way). Pieces smaller
+    than :data:`MIN_FLOOD_PART` are dropped.
     """
     snapped = shapely.set_precision(np.asarray(shapes, dtype=object), GRID)
     edges = shapely.union_all([*shapely.boundary(snapped), shapely.boundary(land)], grid_size=GRID)
@@ -353,9 +359,12 @@ def _partition(
     for k, shape in enumerate(snapped):
         free = np.flatnonzero(owner == -1)
         owner[free[shapely.contains_xy(shape, probe[free, 0], probe[free, 1])]] = k
-    return [
-        as_multipolygon(shapely.coverage_union_all(faces[owner == k])) for k in range(len(shapes))
-    ]
+    out = []
+    for k in range(len(shapes)):
+        pieces = as_multipolygon(shapely.coverage_union_all(faces[owner == k])).geoms
+        # crumbs where a band just outreaches a reservoir shore or another band's end
+        out.append(shapely.MultiPolygon([p for p in pieces if p.area >= MIN_FLOOD_PART]))
+    return out
 
 
 def _valley_frame(

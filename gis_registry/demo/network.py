@@ -373,8 +373,12 @@ def _close_loops(
         be = ids[br]
         ta, tb = memb[C.u[be]], memb[C.v[be]]
         tree = ig.Graph(n=ncomp, edges=np.column_stack([ta, tb]).tolist())
-        order, parent = tree.dfs(int(memb[0]))
-        order, parent = np.array(order), np.array(parent)
+        # igraph lists each visited vertex's parent in visit order; cut-off nodes (left out of
+        # the network) are never visited and keep -1
+        visited, parent_in_order = tree.dfs(int(memb[0]))
+        order = np.array(visited)
+        parent = np.full(ncomp, -1)
+        parent[order] = parent_in_order
         tin = np.full(ncomp, -1)
         tin[order] = np.arange(len(order))
         size = np.ones(ncomp, int)

@@ -133,11 +133,11 @@ def _lgo_areas(
     # Tambons no tambon-level LGO governs go to the nearest town centre of their district.
     orphans: dict[int, list[int]] = {int(i): [] for i in np.flatnonzero(is_centre)}
     for t in sorted(set(range(len(tambons))) - set(tambon_of[tambon_of >= 0].tolist())):
-        mine = np.flatnonzero(is_centre & (district == tambons.at[t, "district_code"]))
-        if not len(mine):
+        towns = np.flatnonzero(is_centre & (district == tambons.at[t, "district_code"]))
+        if not len(towns):
             raise ValueError(f"tambon {tambons.at[t, 'code']} has no LGO in local_bodies.csv")
         at = shapely.get_coordinates(shapely.point_on_surface(geoms[t]))[0]
-        orphans[int(mine[np.argmin(np.hypot(*(anchors[mine] - at).T))])].append(t)
+        orphans[int(towns[np.argmin(np.hypot(*(anchors[towns] - at).T))])].append(t)
 
     for i, mine in orphans.items():
         if mine:

@@ -100,7 +100,7 @@ ZONES: tuple[tuple[str, str], ...] = (
 _Z = {code: k for k, (code, _) in enumerate(ZONES)}
 
 # Effective distances (metres, see _reach) of the plan's rings at grow = 1.
-PLAN_REACH = 6_300.0  # the plan area
+PLAN_REACH = 5_300.0  # the plan area
 URBAN_REACH = 3_800.0  # residential and urban uses; farmland beyond
 MEDIUM_REACH = 2_500.0  # medium-density residential within
 HIGH_REACH = 1_350.0  # high-density residential within
@@ -111,7 +111,10 @@ REGION_REACH = 9_000.0  # district tambons nearer the centre than this may hold 
 SATELLITE_OFFSET = 2_600.0  # reach of a satellite centre (hall, university) from the city
 CORRIDOR_ALONG = 0.55  # reach per metre along a highway (growth follows the roads)
 CORRIDOR_ACROSS = 1.6  # reach per metre away from the highway
-REACH_NOISE = 0.2  # amplitude of the smooth multiplicative noise on the reach
+REACH_NOISE = 0.2  # amplitude of the smooth multiplicative noise on the reach ...
+FINE_NOISE = 0.06  # ... and of its sub-kilometre ripple
+VALLEY_STRETCH = 1.35  # distances along the Wang count this much less
+ARTERIAL_PULL = 350.0  # blocks on an arterial count as this much nearer for density
 
 TRACT = 1_700.0  # target side of the tracts the plan area is made of (rural-road spacing)
 CORE_BLOCK = 150.0  # target block side in the core (metres)...
@@ -183,6 +186,25 @@ class _Noise:
         return np.clip(np.sin(xy @ self.k.T + self.phase).sum(axis=1) * self.scale, -1.0, 1.0)
 
 
+class _Track:
+    """A polyline sampled every few metres, for fast nearest-point look-ups of many points.
+
+    GEOS projects a point on a line in time linear in the line's vertices; the plan asks this
+    of thousands of points dozens of times, so a KD-tree over close samples (exact to a few
+    metres, plenty for planning distances) keeps ``zone_frame`` fast.
+    """
+
+    def __init__(self, coords: np.ndarray, step: float = 10.0):
+        self.xy = densify(np.asarray(coords, float), step)
+        self.chain = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(self.xy, axis=0).T))])
+        self.tree = cKDTree(self.xy)
+
+    def locate(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distance to the line, chainage of the nearest sample and that sample's index."""
+        d, i = self.tree.query(xy)
+        return d, self.chain[i], i
+
+
 @dataclass
 class _Frame:
     """Curvilinear coordinates along a smoothed Wang: chainage ``s`` and offset ``n`` (metres).
@@ -195,11 +217,15 @@ class _Frame:
     axis: np.ndarray
     normal: np.ndarray
     s0: float  # chainage of the city centre
+    track: _Track
 
     @classmethod
-    def along(cls, river: shapely.LineString, centre: np.ndarray) -> _Frame:
-        """Frame of ``river`` smoothed at the kilometre scale and extended 15 km both ways."""
-        coarse = densify(shapely.get_coordinates(river), 250.0)[::6]
+    def along(cls, river: shapely.Geometry, centre: np.ndarray) -> _Frame:
+        """Frame of ``river`` (its reach nearest ``centre``) smoothed at the kilometre scale and
+        extended 15 km both ways."""
+        parts = shapely.get_parts(shapely.line_merge(river))
+        reach = parts[np.argmin(shapely.distance(parts, shapely.Point(centre)))]
+        coarse = densify(shapely.get_coordinates(reach), 250.0)[::6]
         axis = chaikin(coarse, 4)
         ends = [axis[1] - axis[0], axis[-1] - axis[-2]]
         ends = [e / np.hypot(*e) for e in ends]
@@ -213,7 +239,7 @@ class _Frame:
         tang /= np.hypot(tang[:, 0], tang[:, 1])[:, None]
         normal = np.column_stack([-tang[:, 1], tang[:, 0]])
         s0 = shapely.LineString(axis).project(shapely.Point(centre))
-        return cls(chain, axis, normal, float(s0))
+        return cls(chain, axis, normal, float(s0), _Track(axis, 10.0))
 
     def xy(self, s: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Map chainage and offset arrays to UTM coordinates."""
@@ -223,11 +249,10 @@ class _Frame:
         return a + d * np.asarray(n)[:, None]
 
     def sn(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Chainage and signed offset of points (inverse of :meth:`xy`, by projection)."""
-        line = shapely.LineString(self.axis)
-        s = shapely.line_locate_point(line, shapely.points(xy))
-        foot = self.xy(s, np.zeros(len(s)))
-        d = np.column_stack([np.interp(s, self.chain, self.normal[:, i]) for i in (0, 1)])
+        """Chainage and signed offset of points (inverse of :meth:`xy`, to about 10 m)."""
+        _, s, i = self.track.locate(xy)
+        foot = self.track.xy[i]
+        d = np.column_stack([np.interp(s, self.chain, self.normal[:, k]) for k in (0, 1)])
         return s, ((xy - foot) * d).sum(axis=1)
 
 
@@ -331,34 +356,46 @@ def _river_strip(
     return shapely.intersection(strip, region)
 
 
-def _reach(
-    xy: np.ndarray,
-    centre: np.ndarray,
-    satellites: np.ndarray,
-    corridors: list[shapely.LineString],
-    noise: _Noise,
-) -> np.ndarray:
-    """Effective distance (metres) from the city: how far in planning terms a point lies out.
+class _Reach:
+    """Effective distance (metres) from the city: how far out, in planning terms, a point lies.
 
-    The smallest of the distance from the centre, the distance from a satellite centre plus its
-    offset, and the distance along a highway (cheap: towns grow along their roads) plus the way
-    to it and off it; scaled by a smooth random field so that its level sets wander.
+    The smallest of: the distance from the centre, measured in river coordinates and shortened
+    along the Wang (the town stretches along its valley); the distance from a satellite centre
+    (provincial hall, university) plus an offset; and the distance along a highway (cheap: towns
+    grow along their roads) plus the way to it and off it. Scaled by two smooth random fields
+    (kilometre and sub-kilometre waves) so that its level sets wander and no ring is round.
     """
-    d = np.hypot(*(xy - centre).T)
-    for sat in satellites:
-        d = np.minimum(d, SATELLITE_OFFSET + np.hypot(*(xy - sat).T))
-    pts = shapely.points(xy)
-    c = shapely.Point(centre)
-    for road in corridors:
-        s = shapely.line_locate_point(road, pts)
-        access = road.distance(c)
-        via = (
-            CORRIDOR_ALONG * np.abs(s - road.project(c))
-            + access
-            + CORRIDOR_ACROSS * shapely.distance(road, pts)
-        )
-        d = np.minimum(d, via)
-    return d * (1.0 + REACH_NOISE * noise(xy))
+
+    def __init__(
+        self,
+        frame: _Frame,
+        centre: np.ndarray,
+        satellites: np.ndarray,
+        corridors: list[shapely.LineString],
+        rng: np.random.Generator,
+    ):
+        self.frame, self.centre, self.satellites = frame, centre, satellites
+        # per highway: its track, the chainage of the point nearest the centre and the way there
+        self.corridors = []
+        for road in corridors:
+            track = _Track(shapely.get_coordinates(road), 25.0)
+            d, s, _ = track.locate(centre[None, :])
+            self.corridors.append((track, s[0], d[0]))
+        self.sn0 = [v[0] for v in frame.sn(centre[None, :])]
+        self.noise = _Noise(rng)
+        self.fine = _Noise(rng, 6, (900.0, 2_200.0))
+
+    def __call__(self, xy: np.ndarray, satellites: bool = True) -> np.ndarray:
+        """Reach of points; ``satellites=False`` measures from the town centre only."""
+        s, n = self.frame.sn(xy)
+        d = np.hypot((s - self.sn0[0]) / VALLEY_STRETCH, n - self.sn0[1])
+        if satellites:
+            for sat in self.satellites:
+                d = np.minimum(d, SATELLITE_OFFSET + np.hypot(*(xy - sat).T))
+        for track, s_centre, access in self.corridors:
+            off, along, _ = track.locate(xy)
+            d = np.minimum(d, CORRIDOR_ALONG * np.abs(along - s_centre) + access + CORRIDOR_ACROSS * off)
+        return d * (1.0 + REACH_NOISE * self.noise(xy) + FINE_NOISE * self.fine(xy))
 
 
 def _subdivide(
@@ -439,7 +476,7 @@ def _frontage_lines(
 
 def _along(faces: np.ndarray, streets: shapely.Geometry, depth: float) -> tuple[np.ndarray, ...]:
     """Per face: length (m) of its border on ``streets``, and whether it lies within ``depth``."""
-    probe = shapely.get_coordinates(shapely.segmentize(streets, 2.0))
+    probe = shapely.get_coordinates(shapely.segmentize(streets, 3.0))
     tree = cKDTree(probe)
     pts, owner = shapely.get_coordinates(
         shapely.segmentize(shapely.boundary(faces), 10.0), return_index=True
@@ -514,15 +551,14 @@ def _city(
     region = next(p for p in shapely.get_parts(region) if p.covers(shapely.Point(centre)))
     city = shapely.union_all(geoms[np.isin(code, spec["city_tambons"])])
 
-    noise = _Noise(rng)
+    frame = _Frame.along(shapely.intersection(wang, shapely.buffer(region, 3_000.0)), centre)
     corridors = [roads[c] for c in ("1", "11", "1035") if c in roads]
     satellites = np.array([site_xy["provincial_hall"], site_xy["lampang_rajabhat_university"]])
 
-    def reach_of(xy: np.ndarray) -> np.ndarray:
-        return _reach(xy, centre, satellites, corridors, noise)
+    reach_of = _Reach(frame, centre, satellites, corridors, rng)
 
     def town_reach_of(xy: np.ndarray) -> np.ndarray:
-        return _reach(xy, centre, np.empty((0, 2)), corridors, noise)
+        return reach_of(xy, satellites=False)
 
     # 1. fixed lines, the main-street grid and the frontage lines along them
     a = spec["airport"]
@@ -534,7 +570,6 @@ def _city(
         ax[1] + a["length_m"] / 2,
     )
     strip = _river_strip(wang, region, reach_of, np.array([kad_kong_ta, don_tao, modern]), rng)
-    frame = _Frame.along(wang, centre)
     arterials, others = _main_streets(frame, strip, rng)
     off_limits = shapely.buffer(airport, 1.0)
     arterials = shapely.intersection(
@@ -614,15 +649,17 @@ def _city(
     tract[t_of] = b_of
     s, n = frame.sn(rep)
     s_m, n_m = frame.sn(np.array([(modern + kad_kong_ta) / 2]))
-    wiggle = noise(rep[:, ::-1])  # a second smooth field (the same waves, axes swapped)
+    wiggle = reach_of.noise(rep[:, ::-1])  # a second smooth field (the same waves, axes swapped)
     main_front, main_strip = _along(faces, arterials, MAIN_DEPTH[1] + 3.0)
     hw_front, hw_strip = _along(faces, highway_lines, HIGHWAY_DEPTH[1] + 3.0)
     features = {
         "area": shapely.area(faces),
         "reach": reach_of(rep),
-        "town_reach": town_reach_of(rep),
+        # density follows the arterials a little way out (the tail of a ribbon development)
+        "town_reach": town_reach_of(rep)
+        - ARTERIAL_PULL * np.clip(1.0 - shapely.distance(arterials, pts) / 400.0, 0.0, 1.0),
         "d_centre": np.hypot(*(rep - centre).T),
-        "d_wang": shapely.distance(wang, pts),
+        "d_wang": shapely.distance(shapely.intersection(wang, shapely.buffer(region, 3_000.0)), pts),
         "d_hw11": shapely.distance(roads["11"], pts) if "11" in roads else np.full(len(rep), 1e9),
         "d_rail": shapely.distance(rail, pts),
         "d_station": np.hypot(*(rep - station).T),
