@@ -39,9 +39,10 @@ def road_chainage(
     first = np.full(len(codes), np.nan)
     last = np.full(len(codes), np.nan)
     codes = codes.reset_index(drop=True)
+    code_array = codes.to_numpy()
     by_highway = {h.code: h for h in highways}
     for code, h in by_highway.items():
-        rows = np.flatnonzero(codes.to_numpy() == code)
+        rows = np.flatnonzero(code_array == code)
         first[rows] = h.chainage(start[rows, 0], start[rows, 1])
         last[rows] = h.chainage(end[rows, 0], end[rows, 1])
     other = np.flatnonzero(codes.notna().to_numpy() & ~codes.isin(list(by_highway)).to_numpy())
@@ -51,20 +52,29 @@ def road_chainage(
     segs = shapely.linestrings(np.stack([start[other], end[other]], axis=1))
     merged = shapely.line_merge(shapely.multilinestrings(segs, indices=group))
     simple = shapely.get_type_id(merged) == 1  # one LineString: the route has no branches
-    ends = np.stack(
-        [
-            shapely.get_coordinates(shapely.get_point(merged[simple], 0)),
-            shapely.get_coordinates(shapely.get_point(merged[simple], -1)),
-        ]
-    )
+    # Chainage of every vertex of each merged route: its distance along the route. The
+    # segments' ends are those vertices (line_merge keeps coordinates exactly), so each end
+    # is looked up by (route, x, y) rather than projected onto a long line.
+    xy, owner = shapely.get_coordinates(merged[simple], return_index=True)
+    route = np.flatnonzero(simple)[owner]
+    step = np.hypot(*np.diff(xy, axis=0).T)
+    step[np.diff(route) != 0] = 0.0  # a new route starts at 0
+    along = np.concatenate([[0.0], np.cumsum(step)])
+    along -= along[np.searchsorted(route, route)]  # per route, from its first vertex
+    length = np.zeros(len(keys))
+    np.maximum.at(length, route, along)
+    # count from the end nearer the origin (the provincial hall)
+    first_xy = xy[np.searchsorted(route, np.arange(len(keys)))[simple]]
+    last_xy = xy[np.searchsorted(route, np.arange(len(keys)), side="right")[simple] - 1]
     reverse = np.zeros(len(keys), bool)
-    reverse[simple] = np.hypot(*(ends[1] - origin).T) < np.hypot(*(ends[0] - origin).T)
-    line = merged[group]
-    length = shapely.length(line)
-    for xy, out in ((start, first), (end, last)):
-        along = shapely.line_locate_point(line, shapely.points(xy[other]))
-        along = np.where(reverse[group], length - along, along)
-        out[other] = np.where(simple[group], along, np.nan)
+    reverse[simple] = np.hypot(*(last_xy - origin).T) < np.hypot(*(first_xy - origin).T)
+    along = np.where(reverse[route], length[route] - along, along)
+    vertices = pd.DataFrame({"route": route, "x": xy[:, 0], "y": xy[:, 1], "along": along})
+    for ends, out in ((start, first), (end, last)):
+        found = pd.DataFrame({"route": group, "x": ends[other, 0], "y": ends[other, 1]}).merge(
+            vertices.drop_duplicates(["route", "x", "y"]), how="left", on=["route", "x", "y"]
+        )
+        out[other] = found["along"].to_numpy()
     return first, last
 
 
