@@ -88,6 +88,12 @@ def chaikin(coords: np.ndarray, rounds: int = 3) -> np.ndarray:
     return pts
 
 
+def distance_along(coords: np.ndarray) -> np.ndarray:
+    """Distance (metres) of each vertex of a polyline from its first vertex."""
+    step = np.hypot(*np.diff(np.asarray(coords, float), axis=0).T)
+    return np.concatenate([[0.0], np.cumsum(step)])
+
+
 def densify(coords: np.ndarray, step: float) -> np.ndarray:
     """Points along a polyline at most ``step`` metres apart (vertices kept)."""
     pts = np.asarray(coords, float)

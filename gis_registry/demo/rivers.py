@@ -14,7 +14,14 @@ from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from gis_registry.demo.facts import Facts
-from gis_registry.demo.geo import GRID, chaikin, densify, latlon_points_to_utm, segments_of
+from gis_registry.demo.geo import (
+    GRID,
+    chaikin,
+    densify,
+    distance_along,
+    latlon_points_to_utm,
+    segments_of,
+)
 
 RIVER_VERTEX_STEP = 250.0  # metres between river vertices
 CLEARANCE_STEP = 20.0  # metres between the probe points used for clearance look-ups
@@ -60,8 +67,7 @@ class Hydrography:
 
 def _meander(coords: np.ndarray, rng: np.random.Generator, amplitude: float) -> np.ndarray:
     """Offset a densified line sideways by a smooth random curve that vanishes at both ends."""
-    seg = np.diff(coords, axis=0)
-    chain = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
+    chain = distance_along(coords)
     total = chain[-1]
     normal = np.zeros_like(coords)
     tang = np.gradient(coords, axis=0)

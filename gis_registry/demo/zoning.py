@@ -55,7 +55,14 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from gis_registry.demo.facts import Facts
-from gis_registry.demo.geo import GRID, as_multipolygon, chaikin, densify, latlon_points_to_utm
+from gis_registry.demo.geo import (
+    GRID,
+    as_multipolygon,
+    chaikin,
+    densify,
+    distance_along,
+    latlon_points_to_utm,
+)
 from gis_registry.demo.highways import Highway
 from gis_registry.demo.rivers import Hydrography
 
@@ -222,7 +229,7 @@ class _Track:
 
     def __init__(self, coords: np.ndarray, step: float):
         self.xy = densify(np.asarray(coords, float), step)
-        self.chain = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(self.xy, axis=0).T))])
+        self.chain = distance_along(self.xy)
         self.tree = cKDTree(self.xy)
 
     def locate(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -257,7 +264,7 @@ class _Frame:
         axis = np.vstack([axis[0] - ends[0] * 15_000.0, axis, axis[-1] + ends[1] * 15_000.0])
         axis = densify(axis, 100.0)
         axis = axis[np.concatenate([[True], np.hypot(*np.diff(axis, axis=0).T) > 1e-6])]
-        chain = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(axis, axis=0).T))])
+        chain = distance_along(axis)
         tang = np.gradient(axis, chain, axis=0)
         tang /= np.hypot(tang[:, 0], tang[:, 1])[:, None]
         normal = np.column_stack([-tang[:, 1], tang[:, 0]])
@@ -402,7 +409,7 @@ def _river_strip(
     line = shapely.intersection(wang, shapely.buffer(region, 2_000.0))
     parts = [p for p in shapely.get_parts(shapely.line_merge(line)) if p.length > 0]
     pts = densify(shapely.get_coordinates(max(parts, key=lambda p: p.length)), 40.0)
-    t = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+    t = distance_along(pts)
     lo, hi = STRIP_WIDTH
     rural = 1.0 + 1.5 * np.clip((reach_of(pts) - URBAN_REACH) / 2_000.0, 0.0, 1.0)
     left, right = (lo + (hi - lo) * np.clip(_wobble(t, rng, 0.5) + 0.5, 0, 1) * rural for _ in "lr")
