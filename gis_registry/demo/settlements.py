@@ -162,7 +162,7 @@ def settlement_frame(
     """
     lgos = territory.lgos
     v = villages.copy()
-    v["tambon"] = tambon_codes_at(territory, v["x"].to_numpy(), v["y"].to_numpy())
+    v["tambon"] = tambon_codes_at(territory.tambons, v["x"].to_numpy(), v["y"].to_numpy())
     if v["tambon"].isna().any():
         raise ValueError("a village lies outside every tambon")
     v["d_office"] = np.hypot(

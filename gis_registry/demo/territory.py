@@ -225,12 +225,7 @@ def build_territory(facts: Facts, hydro: Hydrography, rng: np.random.Generator) 
         offices[i] = _clear_point(want, geoms[i], hydro, reservoirs)
     lgos["office_x"], lgos["office_y"] = offices[:, 0], offices[:, 1]
     lgos["geom"] = geoms
-    seat = shapely.STRtree(np.asarray(tambons["geom"])).query(
-        shapely.points(offices), predicate="within"
-    )
-    tambon_code = np.empty(len(lgos), object)
-    tambon_code[seat[0]] = tambons["code"].to_numpy()[seat[1]]
-    lgos["tambon_code"] = tambon_code
+    lgos["tambon_code"] = tambon_codes_at(tambons, offices[:, 0], offices[:, 1])
     _name_lgos(lgos)
 
     district_geom = dict(
@@ -272,13 +267,14 @@ def _clear_point(
     return good[np.argmin(np.hypot(*(good - want).T))]
 
 
-def tambon_codes_at(territory: Territory, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """DOPA code of the tambon holding each point (None outside the province)."""
-    hit = shapely.STRtree(np.asarray(territory.tambons["geom"])).query(
+def tambon_codes_at(tambons: pd.DataFrame, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """DOPA code of the tambon (a row of :func:`tambon_frame`) holding each point (None
+    outside the province)."""
+    hit = shapely.STRtree(np.asarray(tambons["geom"])).query(
         shapely.points(np.column_stack([x, y])), predicate="within"
     )
     out = np.full(len(x), None, object)
-    out[hit[0]] = territory.tambons["code"].to_numpy()[hit[1]]
+    out[hit[0]] = tambons["code"].to_numpy()[hit[1]]
     return out
 
 
