@@ -85,24 +85,28 @@ def tambon_frame(facts: Facts) -> pd.DataFrame:
     )
 
 
-def _tambon_of(lgos: pd.DataFrame, tambons: pd.DataFrame) -> np.ndarray:
-    """Row in ``tambons`` each tambon-level LGO governs (by Thai name in its district); -1 for
-    town centres."""
+def _named_tambons(lgos: pd.DataFrame, tambons: pd.DataFrame) -> np.ndarray:
+    """Row in ``tambons`` of the tambon each LGO is named after (its Thai name in the LGO's
+    district), -1 for a town centre named after no tambon (Nakhon Lampang, Khelang Nakhon).
+
+    Raises
+    ------
+    ValueError
+        A tambon-level LGO names no tambon of its district, or two of them the same tambon.
+    """
     index = {
         (d, n): i
         for i, (d, n) in enumerate(zip(tambons["district_code"], tambons["name_th"], strict=True))
     }
     out = np.full(len(lgos), -1)
     for i, row in enumerate(lgos.itertuples()):
-        if row.role == "centre":
-            continue
         hit = index.get((row.district_code, row.stem_th))
-        if hit is None:
+        if hit is None and row.role != "centre":
             raise ValueError(
                 f"local_bodies.csv: no tambon {row.stem_th} in district {row.district_code}"
             )
-        out[i] = hit
-    governed = out[out >= 0]
+        out[i] = -1 if hit is None else hit
+    governed = out[(out >= 0) & (lgos["role"] != "centre").to_numpy()]
     if len(np.unique(governed)) != len(governed):
         raise ValueError("local_bodies.csv: two tambon-level LGOs govern the same tambon")
     return out
@@ -119,14 +123,16 @@ def _town_area(centre: np.ndarray, radius: float, rng: np.random.Generator) -> s
 
 
 def _lgo_areas(
-    lgos: pd.DataFrame, tambons: pd.DataFrame, tambon_of: np.ndarray, rng: np.random.Generator
+    lgos: pd.DataFrame, tambons: pd.DataFrame, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each LGO's area (UTM MultiPolygons) and the centre it was drawn around (NaN if none)."""
     geoms = np.asarray(tambons["geom"])
+    named = _named_tambons(lgos, tambons)
+    is_centre = (lgos["role"] == "centre").to_numpy()
+    tambon_of = np.where(is_centre, -1, named)  # the tambon each tambon-level LGO governs
     area = np.empty(len(lgos), object)
     area[tambon_of >= 0] = geoms[tambon_of[tambon_of >= 0]]
     centres = np.full((len(lgos), 2), np.nan)
-    is_centre = (lgos["role"] == "centre").to_numpy()
     anchors = latlon_points_to_utm(lgos[["anchor_lat", "anchor_lon"]].fillna(0).to_numpy())
     district = lgos["district_code"].to_numpy()
 
@@ -144,13 +150,9 @@ def _lgo_areas(
             area[i] = shapely.union_all(geoms[mine], grid_size=GRID)
             centres[i] = anchors[i]
             continue
-        same_name = np.flatnonzero(
-            (tambons["district_code"] == district[i])
-            & (tambons["name_th"] == lgos.at[i, "stem_th"])
-        )
         host = (
-            int(same_name[0])
-            if len(same_name)
+            int(named[i])
+            if named[i] >= 0
             else int(np.flatnonzero(shapely.contains_xy(geoms, *anchors[i]))[0])
         )
         governor = np.flatnonzero(tambon_of == host)
@@ -203,8 +205,7 @@ def build_territory(facts: Facts, hydro: Hydrography, rng: np.random.Generator) 
     dist = facts.districts.reset_index(drop=True)
     lgos = facts.local_bodies.reset_index(drop=True).copy()
     d_office = latlon_points_to_utm(dist[["office_lat", "office_lon"]].to_numpy())
-    tambon_of = _tambon_of(lgos, tambons)
-    geoms, centres = _lgo_areas(lgos, tambons, tambon_of, rng)
+    geoms, centres = _lgo_areas(lgos, tambons, rng)
 
     # Offices: town centres at their centre, district seats down the road from the district
     # office, the rest at a given anchor or mid-area; always inside and clear of water.
