@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import text
 
@@ -236,3 +238,19 @@ def test_every_record_has_its_natural_key(demo_conn):
         )
         == 0
     )
+
+
+def test_bridges_on_registered_roads_carry_their_chainage(demo_conn):
+    from gis_registry.chainage import on_road
+
+    rows = demo_conn.execute(
+        text(
+            "SELECT r.code, b.chainage_m, r.chainage_start_m, r.chainage_end_m FROM bridges b "
+            "JOIN roads r ON r.id = b.road_id WHERE r.road_class = 'national'"
+        )
+    ).all()
+    assert rows
+    for code, at, start, end in rows:
+        assert min(start, end) - 0.1 <= at <= max(start, end) + 0.1, code
+    code, at, _, _ = rows[0]
+    assert re.fullmatch(rf"{code} กม\. \d+\+\d{{3}}", on_road(code, at))

@@ -258,3 +258,19 @@ def test_one_primary_geometry_rule_for_every_reader(reg):
     assert reg.districts().geometry.name == "boundary"
     assert reg.items("districts").geometry.name == "boundary"
     assert reg.local_bodies().geometry.name == "boundary"
+
+
+def test_chainage_is_written_as_engineers_write_it(reg):
+    (road_id,) = reg.roads()["id"]
+    reg.update("roads", road_id, {"chainage_start_m": "กม. 12+340", "chainage_end_m": "12+900"})
+    try:
+        row = reg.roads().iloc[0]
+        assert (row["chainage_start_m"], row["chainage_end_m"]) == (12_340.0, 12_900.0)
+        with pytest.raises(ValidationError) as bad:
+            reg.update("roads", road_id, {"chainage_end_m": "km twelve"})
+        assert "chainage_end_m" in str(bad.value) and "กม. 688+210" in str(bad.value)
+        with pytest.raises(ValidationError, match="chainage_start_m"):
+            reg.update("roads", road_id, {"chainage_start_m": -5})
+        assert reg.roads().iloc[0]["chainage_end_m"] == 12_900.0  # nothing half-written
+    finally:
+        reg.update("roads", road_id, {"chainage_start_m": None, "chainage_end_m": None})
