@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system venv assets db demo test bench lint clean
+.PHONY: setup system venv assets db demo notebooks test bench lint clean
 
 setup: system venv assets db  ## OS packages, virtualenv, map assets, PostGIS started and migrated
 
@@ -33,6 +33,9 @@ demo: setup
 	$(BIN)/gis-registry map all -o out/maps
 	@echo "serving the registry at http://127.0.0.1:8000 (OGC API, /maps); Ctrl-C to stop"
 	$(BIN)/gis-registry serve --host 127.0.0.1 --port 8000
+
+notebooks: setup  ## JupyterLab on notebooks/, reading the running registry (run `make demo` once first)
+	./scripts/notebooks.sh $(JUPYTER_ARGS)
 
 test: setup  ## dependency direction (import-linter), then the whole suite
 	$(BIN)/lint-imports --no-cache

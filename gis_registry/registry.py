@@ -28,6 +28,8 @@ from gis_registry.queries import features
 from gis_registry.settings import Settings
 
 if TYPE_CHECKING:
+    import folium
+
     from gis_registry.network.check import NetworkCheck
     from gis_registry.network.connectivity import Components
     from gis_registry.network.criticality import Criticality
@@ -364,6 +366,27 @@ class Registry:
                 properties=properties,
                 records_sql=records_sql,
             )
+
+    # -- maps -----------------------------------------------------------------------------
+    def map(self, kind: str, **options: Any) -> folium.Map:
+        """A map by name, as ``gis-registry map KIND`` draws it; in a notebook it displays
+        with no network (every library inlined), and ``save_map`` writes it to a file.
+
+        Parameters
+        ----------
+        kind : ``zoning``, ``condition``, ``water``, ``route``, ``critical``, ``hazard`` or
+            ``network`` (:data:`gis_registry.maps.MAPS`)
+        **options : the builder's options, e.g. ``origin``, ``destination`` and
+            ``closed_bridges`` for ``route``; ``distance_m`` for ``water``
+
+        Examples
+        --------
+        >>> reg.map("zoning")
+        >>> reg.map("route", origin="2520103", destination="4520601", closed_bridges=[12])
+        """
+        from gis_registry.maps import build_map
+
+        return self._run(lambda conn: build_map(conn, kind, **options))
 
     # -- writes ---------------------------------------------------------------------------
     def add(self, layer: str, records: Iterable[Mapping[str, Any]] | gpd.GeoDataFrame) -> list[int]:

@@ -192,6 +192,19 @@ def point_swatch(colour: str, size: int = 12) -> str:
     return f'<span class="pt" style="background:{colour};width:{size}px;height:{size}px"></span>'
 
 
+class RegistryMap(folium.Map):
+    """A ``folium.Map`` that shows itself in a notebook with no network: Jupyter's display
+    embeds the self-contained page (every library inlined, :mod:`gis_registry.maps.offline`)
+    where folium's own ``_repr_html_`` would load Leaflet and friends from CDNs."""
+
+    height_px = 600
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        from gis_registry.maps.offline import OfflineView
+
+        return OfflineView(self, height=self.height_px)._repr_html_()
+
+
 def new_map(
     bounds: Bounds | None,
     *,
@@ -201,12 +214,13 @@ def new_map(
     tiles: str | None = None,
     attribution: str | None = None,
     settings: MapSettings | None = None,
-) -> folium.Map:
+) -> RegistryMap:
     """An empty map fitted to ``bounds``; a basemap only when one is given or configured
-    (``GIS_REGISTRY_MAP_TILES_URL``): with none the page needs no network at all."""
+    (``GIS_REGISTRY_MAP_TILES_URL``): with none the page needs no network at all. In a
+    notebook it displays offline (a :class:`RegistryMap`)."""
     settings = settings or MapSettings()
     tiles = tiles or settings.tiles_url
-    m = folium.Map(
+    m = RegistryMap(
         location=[18.3, 99.5] if bounds is None else _centre(bounds),
         zoom_start=9,
         tiles=None,

@@ -274,3 +274,18 @@ def test_chainage_is_written_as_engineers_write_it(reg):
         assert reg.roads().iloc[0]["chainage_end_m"] == 12_900.0  # nothing half-written
     finally:
         reg.update("roads", road_id, {"chainage_start_m": None, "chainage_end_m": None})
+
+
+def test_map_by_name_is_the_cli_map_and_shows_offline(reg):
+    from gis_registry.maps import MAPS, build_map
+    from gis_registry.maps.offline import check_offline, render_html
+
+    shown = reg.map("zoning")
+    with reg.engine.connect() as conn:
+        same = build_map(conn, "zoning")
+    assert render_html(shown)[0].count("fillColor") == render_html(same)[0].count("fillColor") > 0
+    check_offline(render_html(shown)[0])
+    assert shown._repr_html_().startswith("<iframe srcdoc=")
+    with pytest.raises(NotFound, match="no map 'roads'.*zoning"):
+        reg.map("roads")
+    assert set(MAPS) >= {"zoning", "route", "critical", "water", "condition", "hazard"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import folium
@@ -103,3 +104,17 @@ def test_offline_view_for_notebooks():
     html = offline_view(plain_map(), height=400)._repr_html_()
     assert html.startswith("<iframe srcdoc=") and "height:400px" in html
     assert "cdn.jsdelivr" not in html
+
+
+def test_registry_maps_display_offline_in_a_notebook():
+    """Jupyter shows a map through ``_repr_html_``: the registry's maps inline every library
+    there, where folium's own output loads Leaflet from a CDN."""
+    from gis_registry.maps.base import new_map
+
+    m = new_map((99.0, 17.5, 100.0, 19.5), title_th="ทดสอบ", title_en="Test")
+    shown = m._repr_html_()
+    assert shown.startswith("<iframe srcdoc=")
+    page = html_lib.unescape(shown.split('srcdoc="', 1)[1].split('"', 1)[0])
+    check_offline(page)
+    assert "L.map(" in page and "ทดสอบ" in page
+    assert "cdn.jsdelivr" in plain_map()._repr_html_()  # what it replaces
