@@ -38,13 +38,14 @@ def label(terms: Mapping[str, Term], key: str | None) -> str:
 PROVINCE_CODE = "52"
 PROVINCE_ABBR_TH = "ลป"  # DRR and local highway code prefix for Lampang
 
-LOCAL_BODY_KINDS = (
-    "pao",  # องค์การบริหารส่วนจังหวัด
-    "city_municipality",  # เทศบาลนคร
-    "town_municipality",  # เทศบาลเมือง
-    "subdistrict_municipality",  # เทศบาลตำบล
-    "sao",  # องค์การบริหารส่วนตำบล (อบต.)
-)
+LOCAL_BODY_KIND_TERMS: dict[str, Term] = {
+    "pao": Term("องค์การบริหารส่วนจังหวัด", "provincial administrative organization"),  # อบจ.
+    "city_municipality": Term("เทศบาลนคร", "city municipality"),
+    "town_municipality": Term("เทศบาลเมือง", "town municipality"),
+    "subdistrict_municipality": Term("เทศบาลตำบล", "subdistrict municipality"),
+    "sao": Term("องค์การบริหารส่วนตำบล", "subdistrict administrative organization"),  # อบต.
+}
+LOCAL_BODY_KINDS = tuple(LOCAL_BODY_KIND_TERMS)
 
 ROAD_CLASS_TERMS: dict[str, Term] = {
     "special": Term("ทางหลวงพิเศษ", "special highway"),  # motorway, DOH

@@ -376,16 +376,23 @@ class Registry:
         ----------
         kind : ``zoning``, ``condition``, ``water``, ``route``, ``critical``, ``hazard`` or
             ``network`` (:data:`gis_registry.maps.MAPS`)
-        **options : the builder's options, e.g. ``origin``, ``destination`` and
-            ``closed_bridges`` for ``route``; ``distance_m`` for ``water``
+        **options : the builder's options, e.g. ``origin`` and ``destination`` for ``route``
+            (which also takes the closures of :meth:`route`: ``closed_road``,
+            ``closed_bridge``, ``hazard``); ``distance_m`` for ``water``
 
         Examples
         --------
         >>> reg.map("zoning")
-        >>> reg.map("route", origin="2520103", destination="4520601", closed_bridges=[12])
+        >>> reg.map("route", origin="2520103", destination="4520601", closed_bridge=[12])
         """
         from gis_registry.maps import build_map
 
+        if kind == "route":  # the closures under the names route() takes, as the CLI does
+            named = {k: options.pop(k, None) for k in ("closed_road", "closed_bridge", "hazard")}
+            closed = restrictions_from({k: v for k, v in named.items() if v is not None})
+            options.setdefault("closed_roads", list(closed.closed_roads))
+            options.setdefault("closed_bridges", list(closed.closed_bridges))
+            options.setdefault("hazard_ids", list(closed.hazard_ids))
         return self._run(lambda conn: build_map(conn, kind, **options))
 
     # -- writes ---------------------------------------------------------------------------

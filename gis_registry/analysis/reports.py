@@ -103,7 +103,7 @@ class Report:
         frame = self.tables[name]
         columns = self.columns.get(name)
         if columns is None:
-            return frame
+            return frame.copy()  # a caller adding a column must not change the report's JSON
         flat = output.table(frame)
         return flat[[c for c in columns if c in flat.columns]]
 

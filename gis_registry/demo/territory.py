@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis_registry import domain
 from gis_registry.demo.facts import Facts
 from gis_registry.demo.geo import GRID, as_multipolygon, latlon_points_to_utm, to_utm
 from gis_registry.demo.rivers import Hydrography
@@ -279,12 +280,6 @@ def tambon_codes_at(tambons: pd.DataFrame, x: np.ndarray, y: np.ndarray) -> np.n
     return out
 
 
-KIND_TH = {
-    "city_municipality": "เทศบาลนคร",
-    "town_municipality": "เทศบาลเมือง",
-    "subdistrict_municipality": "เทศบาลตำบล",
-    "sao": "องค์การบริหารส่วนตำบล",
-}
 KIND_EN = {
     "city_municipality": "{} City Municipality",
     "town_municipality": "{} Town Municipality",
@@ -295,7 +290,8 @@ KIND_EN = {
 
 def _name_lgos(lgos: pd.DataFrame) -> None:
     """Official-style names, codes (:func:`lgo_code`) and ``seq`` (file order; the PAO is 1)."""
-    lgos["name_th"] = [KIND_TH[k] + s for k, s in zip(lgos["kind"], lgos["stem_th"], strict=True)]
+    kind_th = {k: t.th for k, t in domain.LOCAL_BODY_KIND_TERMS.items()}
+    lgos["name_th"] = [kind_th[k] + s for k, s in zip(lgos["kind"], lgos["stem_th"], strict=True)]
     en = [KIND_EN[k].format(s) for k, s in zip(lgos["kind"], lgos["stem_en"], strict=True)]
     lgos["name_en"] = [
         "Nakhon Lampang City Municipality" if k == "city_municipality" else e

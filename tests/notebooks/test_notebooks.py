@@ -71,3 +71,23 @@ def test_runs_in_a_kernel_and_draws_offline(name, executed):
     for page in found.map_pages:
         check_offline(page)  # no script, stylesheet or CSS url() from another host
         assert "L.map(" in page
+
+
+def test_maps_of_the_notebooks_draw_in_chromium_with_no_network(executed, tmp_path):
+    """Each inline map page, as the notebook's iframe holds it, drawn by headless Chromium
+    that can reach no other host: the map comes up, no console error, no request leaves."""
+    from tests.maps.browser import chromium, open_map
+
+    pages = [
+        (name, i, page)
+        for name in EXPECTED
+        for i, page in enumerate(figures(executed(name)).map_pages)
+    ]
+    assert len(pages) >= 3  # route, critical bridges, water, zoning at least
+    with chromium() as driver:
+        for name, i, page in pages:
+            path = tmp_path / f"{name}-{i}.html"
+            path.write_text(page, encoding="utf-8")
+            report = open_map(driver, path.as_uri())
+            assert not report.console_errors, (name, i, report.console_errors)
+            assert not report.external_requests, (name, i, report.external_requests)
