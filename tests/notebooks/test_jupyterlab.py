@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -35,18 +37,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(settings) -> Iterator[tuple[str, str]]:
-    """(base URL, token) of JupyterLab started by scripts/notebooks.sh."""
+@contextmanager
+def running_lab(env: dict[str, str], *args: str) -> Iterator[tuple[str, str]]:
+    """(base URL, token) of JupyterLab started by scripts/notebooks.sh with ``args``."""
     port, token = _free_port(), secrets.token_hex(16)
-    # the environment as is: with the embedded cluster, the script must find it by itself
-    env = dict(os.environ)
     proc = subprocess.Popen(
         [
             str(ROOT / "scripts" / "notebooks.sh"),
             "--no-browser",
             f"--port={port}",
             f"--IdentityProvider.token={token}",
+            *args,
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -73,6 +74,14 @@ def lab(settings) -> Iterator[tuple[str, str]]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def lab(settings) -> Iterator[tuple[str, str]]:
+    """JupyterLab as `make notebooks` starts it, in the environment as is: with the embedded
+    cluster, the script must find it by itself."""
+    with running_lab(dict(os.environ)) as started:
+        yield started
 
 
 def test_lab_page_and_the_five_notebooks(lab):
@@ -147,3 +156,98 @@ def test_a_kernel_of_the_lab_reaches_the_registry(lab):
     finally:
         httpx.delete(f"{base}/api/sessions/{session['id']}", params={"token": token})
     assert printed.split() == ["notebooks", "GeoDataFrame"]
+
+
+def _wait(driver, script: str, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def test_run_all_of_the_connectivity_study_in_jupyterlab(demo_engine, tmp_path):
+    """The issue's "done when": open 02 in JupyterLab (headless Chromium that can reach no other
+    host), press Run > Run All Cells, and within a minute see the route, the heatmap and the
+    critical-bridge map drawn, with no error and no request leaving the machine."""
+    import nbformat
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from tests.maps.browser import PageReport, chromium
+    from tests.notebooks.kernel import NOTEBOOKS, figures
+
+    name = "02_connectivity.ipynb"
+    shutil.copy(NOTEBOOKS / name, tmp_path)  # JupyterLab saves outputs: never into notebooks/
+    env = {
+        **os.environ,
+        "NOTEBOOK_DIR": str(tmp_path),
+        "GIS_REGISTRY_DATABASE_URL": demo_engine.url.render_as_string(hide_password=False),
+    }
+    with running_lab(env) as (base, token), chromium() as driver:
+        driver.get(f"{base}/lab/tree/{name}?token={token}")
+        _wait(
+            driver,
+            "return document.body.innerText.includes('Python 3 (ipykernel) | Idle')",
+            60,
+            "the notebook open with an idle kernel",
+        )
+        started = time.monotonic()
+        menu = [m for m in driver.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-item")]
+        next(m for m in menu if m.text == "Run").click()
+        items = _wait(
+            driver,
+            "return [...document.querySelectorAll('.lm-Menu-item')]"
+            ".filter(e => e.getAttribute('data-command') === 'runmenu:run-all')",
+            10,
+            "the Run menu",
+        )
+        items[0].click()
+        while True:  # JupyterLab numbers a cell when its execution has finished
+            ActionChains(driver).key_down(Keys.CONTROL).send_keys("s").key_up(
+                Keys.CONTROL
+            ).perform()
+            time.sleep(0.5)
+            content = httpx.get(f"{base}/api/contents/{name}", params={"token": token}).json()
+            nb = nbformat.from_dict(content["content"])
+            if all(c.execution_count for c in nb.cells if c.cell_type == "code"):
+                break
+            assert time.monotonic() - started < 60, "Run all took more than a minute"
+            time.sleep(0.5)
+        errors = [
+            o
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+            if o.output_type == "error" or o.get("name") == "stderr"
+        ]
+        assert not errors, errors
+        found = figures(nb)
+        assert found.images >= 1 and found.maps >= 2  # the heatmap; route and critical maps
+        assert any("Route, closures and detour" in p for p in found.map_pages)
+        assert any("Critical bridges" in p for p in found.map_pages)
+
+        frames = driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea iframe")
+        assert len(frames) == found.maps
+        for frame in frames:
+            driver.execute_script("arguments[0].scrollIntoView()", frame)
+            driver.switch_to.frame(frame)
+            _wait(driver, "return window.gisMapReady === true && !!window.gisMap", 30, "a map")
+            paths = driver.execute_script(
+                "return document.querySelectorAll('.leaflet-overlay-pane path').length"
+            )
+            driver.switch_to.default_content()
+            assert paths > 100  # roads, boundaries and the route drawn, not an empty frame
+        report = PageReport()
+        for entry in driver.get_log("browser"):
+            if entry.get("level") == "SEVERE":
+                report.console_errors.append(entry.get("message", ""))
+        for entry in driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            if message.get("method") == "Network.requestWillBeSent":
+                report.requests.append(message["params"]["request"]["url"])
+        assert not report.console_errors, report.console_errors
+        assert not report.external_requests, report.external_requests
