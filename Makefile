@@ -45,8 +45,8 @@ bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: venv  ## ruff (style, docstrings of public functions), formatting, import layers, mypy
-	$(BIN)/ruff check gis_registry api tests bench
-	$(BIN)/ruff format --check gis_registry api tests bench
+	$(BIN)/ruff check gis_registry api tests bench notebooks
+	$(BIN)/ruff format --check gis_registry api tests bench notebooks
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy gis_registry api
 

@@ -70,16 +70,35 @@ _PAGE_CSS = """
 
 class MapHandle(MacroElement):
     """Fits the map to its bounds without animation (a screenshot or a printout never catches
-    it half-zoomed), exposes it as ``window.gisMap`` and sets ``window.gisMapReady``."""
+    it half-zoomed), exposes it as ``window.gisMap`` and sets ``window.gisMapReady``.
+
+    A map drawn while its frame has no size (a notebook output scrolled out of view, a hidden
+    tab) cannot be fitted: Leaflet's ``fitBounds`` on a 0 x 0 container throws, and the page
+    stays blank. Such a map waits for its container to get a size, then fits.
+    """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        {%- if this.bounds %}
-        {{ this._parent.get_name() }}.fitBounds({{ this.bounds }},
-            {animate: false, paddingTopLeft: [20, 60], paddingBottomRight: [20, 20]});
-        {%- endif %}
-        window.gisMap = {{ this._parent.get_name() }};
-        window.gisMapReady = true;
+        (function (map) {
+            window.gisMap = map;
+            function fit() {
+                {%- if this.bounds %}
+                map.fitBounds({{ this.bounds }},
+                    {animate: false, paddingTopLeft: [20, 60], paddingBottomRight: [20, 20]});
+                {%- endif %}
+                window.gisMapReady = true;
+            }
+            var box = map.getContainer();
+            if (box.clientWidth > 0 && box.clientHeight > 0) { fit(); return; }
+            var watch = new ResizeObserver(function () {
+                if (box.clientWidth > 0 && box.clientHeight > 0) {
+                    watch.disconnect();
+                    map.invalidateSize({animate: false});
+                    fit();
+                }
+            });
+            watch.observe(box);
+        })({{ this._parent.get_name() }});
         {% endmacro %}"""
     )
 

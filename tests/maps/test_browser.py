@@ -272,3 +272,42 @@ def test_condition_map_from_the_service_draws_vector_tiles(service, artifacts):
                 > 0
             ), f"{kind}: no road drawn from the vector tiles"
             screenshot(driver, artifacts / f"{kind}_service.png")
+
+
+def test_a_map_drawn_in_a_hidden_frame_fits_once_shown(tmp_path):
+    """A notebook output out of view, a hidden tab: the page loads in a 0 x 0 frame, where
+    Leaflet's fitBounds throws. The map must wait, then fit and draw once the frame is shown."""
+    import folium
+
+    from gis_registry.maps.base import new_map
+    from gis_registry.maps.offline import render_html
+
+    m = new_map((99.3, 18.1, 99.7, 18.5), title_th="ทดสอบ", title_en="Test")
+    folium.GeoJson(
+        {
+            "type": "Polygon",
+            "coordinates": [[[99.4, 18.2], [99.6, 18.2], [99.6, 18.4], [99.4, 18.2]]],
+        }
+    ).add_to(m)
+    (tmp_path / "map.html").write_text(render_html(m)[0], encoding="utf-8")
+    (tmp_path / "host.html").write_text(
+        '<iframe id="f" src="map.html" style="width:0;height:0;border:0"></iframe>',
+        encoding="utf-8",
+    )
+    with chromium() as driver:
+        driver.get((tmp_path / "host.html").as_uri())
+        time.sleep(1)
+        driver.switch_to.frame("f")
+        assert driver.execute_script("return !!window.gisMap && !window.gisMapReady")
+        driver.switch_to.default_content()
+        driver.execute_script("Object.assign(f.style, {width: '900px', height: '700px'})")
+        driver.switch_to.frame("f")
+        deadline = time.monotonic() + 10
+        while not driver.execute_script("return window.gisMapReady === true"):
+            assert time.monotonic() < deadline, "the map never fitted once shown"
+            time.sleep(0.1)
+        zoom, paths = driver.execute_script(
+            "return [gisMap.getZoom(), document.querySelectorAll('.leaflet-overlay-pane path')"
+            ".length]"
+        )
+        assert zoom >= 9 and paths == 1  # fitted to a 0.4 degree box, the polygon drawn

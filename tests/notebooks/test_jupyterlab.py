@@ -230,17 +230,32 @@ def test_run_all_of_the_connectivity_study_in_jupyterlab(demo_engine, tmp_path):
         assert any("Route, closures and detour" in p for p in found.map_pages)
         assert any("Critical bridges" in p for p in found.map_pages)
 
-        frames = driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea iframe")
-        assert len(frames) == found.maps
-        for frame in frames:
+        frames = ".jp-OutputArea iframe"
+        assert len(driver.find_elements(By.CSS_SELECTOR, frames)) == found.maps
+        for i in range(found.maps):
+            # JupyterLab renders only the cells near the view: look each frame up afresh
+            frame = driver.find_elements(By.CSS_SELECTOR, frames)[i]
             driver.execute_script("arguments[0].scrollIntoView()", frame)
-            driver.switch_to.frame(frame)
-            _wait(driver, "return window.gisMapReady === true && !!window.gisMap", 30, "a map")
-            paths = driver.execute_script(
-                "return document.querySelectorAll('.leaflet-overlay-pane path').length"
-            )
-            driver.switch_to.default_content()
-            assert paths > 100  # roads, boundaries and the route drawn, not an empty frame
+            time.sleep(0.5)
+            driver.switch_to.frame(driver.find_elements(By.CSS_SELECTOR, frames)[i])
+            try:
+                try:
+                    _wait(driver, "return window.gisMapReady === true && !!window.gisMap", 30, "")
+                except AssertionError:
+                    state = driver.execute_script(
+                        "return [document.readyState, typeof L, document.documentElement"
+                        ".outerHTML.length, !!document.querySelector('.leaflet-container')]"
+                    )
+                    logs = driver.get_log("browser")
+                    raise AssertionError(
+                        f"map {i} of {found.maps} never ready: {state}; console: {logs}"
+                    ) from None
+                paths = driver.execute_script(
+                    "return document.querySelectorAll('.leaflet-overlay-pane path').length"
+                )
+            finally:
+                driver.switch_to.default_content()
+            assert paths > 100, (i, paths)  # roads, boundaries and the route, not an empty frame
         report = PageReport()
         for entry in driver.get_log("browser"):
             if entry.get("level") == "SEVERE":
