@@ -321,15 +321,18 @@ def _route_notes(
         notes.append(f"{_and(labels)} {verb} not on this route; nothing changes")
     elif items and r.usual is not None:
         usual = r.usual
-        for item, o in zip(items, on, strict=True):
-            if o:
-                notes.append(
-                    f"{item.label} is on the usual route; the route goes round it: "
-                    f"{r.length_m / 1000:.2f} km, {r.time_s / 60:.1f} min instead of "
-                    f"{usual['length_m'] / 1000:.2f} km, {usual['time_s'] / 60:.1f} min"
-                )
-            else:
-                notes.append(f"{item.label} is not on the usual route")
+        # one detour, however many closures it goes round: said once, naming them all
+        closing = [i.label for i, o in zip(items, on, strict=True) if o]
+        if closing:
+            verb, it = ("is", "it") if len(closing) == 1 else ("are", "them")
+            notes.append(
+                f"{_and(closing)} {verb} on the usual route; the route goes round {it}: "
+                f"{r.length_m / 1000:.2f} km, {r.time_s / 60:.1f} min instead of "
+                f"{usual['length_m'] / 1000:.2f} km, {usual['time_s'] / 60:.1f} min"
+            )
+        notes.extend(
+            f"{i.label} is not on the usual route" for i, o in zip(items, on, strict=True) if not o
+        )
     return notes
 
 

@@ -205,3 +205,14 @@ def test_history_backlog_and_trend(demo_conn):
     trend = history.condition_trend(demo_conn)
     shares = trend[[f"share_{c}" for c in condition.CLASSES]].sum(axis=1)
     assert np.allclose(shares, 1.0)
+
+
+def test_tables_of_villages_and_assets_name_their_lgo_in_thai_and_english(demo_conn):
+    from gis_registry.analysis import reports
+
+    uncovered = reports.water_coverage(demo_conn, distance_m=1000).table("uncovered")
+    overdue = reports.overdue(demo_conn, as_of=date(2026, 10, 1)).table()
+    for table in (uncovered, overdue):
+        assert {"local_body_th", "local_body_en"} <= set(table.columns)
+        named = table.dropna(subset=["local_body_en"])
+        assert len(named) and named["local_body_th"].str.match(r"^[\u0e00-\u0e7f]").all()
