@@ -387,12 +387,6 @@ class Registry:
         """
         from gis_registry.maps import build_map
 
-        if kind == "route":  # the closures under the names route() takes, as the CLI does
-            named = {k: options.pop(k, None) for k in ("closed_road", "closed_bridge", "hazard")}
-            closed = restrictions_from({k: v for k, v in named.items() if v is not None})
-            options.setdefault("closed_roads", list(closed.closed_roads))
-            options.setdefault("closed_bridges", list(closed.closed_bridges))
-            options.setdefault("hazard_ids", list(closed.hazard_ids))
         return self._run(lambda conn: build_map(conn, kind, **options))
 
     # -- writes ---------------------------------------------------------------------------

@@ -176,9 +176,9 @@ async def map_page(
         options = {
             "origin": origin,
             "destination": destination,
-            "closed_bridges": closed_bridge or [],
-            "closed_roads": closed_road or [],
-            "hazard_ids": hazard or [],
+            "closed_bridge": closed_bridge,
+            "closed_road": closed_road,
+            "hazard": hazard,
             "by": by,
         }
     elif kind == "critical":

@@ -17,7 +17,6 @@ from gis_registry.cli._common import (
     engine,
     fail,
     parse_date,
-    restrictions,
     user_errors,
 )
 
@@ -147,7 +146,6 @@ def route(
     tiles: Tiles = None,
 ) -> None:
     """Route between two LGOs with its bridges, closures, places cut off and the detour."""
-    closures = restrictions(closed_road, closed_bridge, hazard)
     _write(
         "route",
         output,
@@ -155,9 +153,9 @@ def route(
         assets,
         origin=origin,
         destination=destination,
-        closed_bridges=closures.closed_bridges,
-        closed_roads=closures.closed_roads,
-        hazard_ids=closures.hazard_ids,
+        closed_road=closed_road,
+        closed_bridge=closed_bridge,
+        hazard=hazard,
         by=by,
         tiles=tiles,
     )

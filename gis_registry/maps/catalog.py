@@ -21,6 +21,7 @@ from gis_registry.maps.route import criticality_map, route_map
 from gis_registry.maps.settings import MapSettings
 from gis_registry.maps.water import water_map
 from gis_registry.maps.zoning import zoning_map
+from gis_registry.network.restrictions import restrictions_from
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,31 @@ MAPS: dict[str, MapKind] = {
 }
 
 
+# The closures of a route map under the names ``route()`` and the analyses take (the CLI, the
+# API and ``Registry.map`` pass these), and the route map's own option for each.
+ROUTE_CLOSURES = {
+    "closed_road": "closed_roads",
+    "closed_bridge": "closed_bridges",
+    "hazard": "hazard_ids",
+}
+
+
 def build_map(conn: Connection, kind: str, **options: Any) -> folium.Map:
-    """The map named ``kind`` (zoning, condition, water, route, critical, hazard, network)."""
+    """The map named ``kind`` (zoning, condition, water, route, critical, hazard, network).
+
+    A ``route`` map takes ``origin``, ``destination`` and the closures as :func:`route` names
+    them (``closed_road``, ``closed_bridge``, ``hazard``: checked as the analyses check them).
+    """
     try:
         entry = MAPS[kind]
     except KeyError:
         raise NotFound(f"no map '{kind}' (maps: {', '.join(MAPS)})") from None
     if kind == "route":
+        named = {k: v for k in ROUTE_CLOSURES if (v := options.pop(k, None)) is not None}
+        if named:
+            closed = restrictions_from(named).to_dict()
+            for name, builder_name in ROUTE_CLOSURES.items():
+                options.setdefault(builder_name, closed[name])
         return entry.builder(conn, options.pop("origin"), options.pop("destination"), **options)
     return entry.builder(conn, **options)
 
