@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,6 +16,7 @@ from api.settings import ApiSettings
 from gis_registry.server import free_port
 from gis_registry.settings import Settings
 from tests.api.world import build_api_world
+from tests.fixtures.servers import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "test-secret-for-bearer-tokens-0123456789"
@@ -108,43 +106,16 @@ def serve(database_url: str):
     """``gis-registry serve`` on a free port, on ``database_url``; yields its base URL."""
     port = free_port()
     env = {**os.environ, "GIS_REGISTRY_DATABASE_URL": database_url}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gis_registry.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/conformance", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"the API server did not start:\n{err[-3000:]}")
-        time.sleep(0.2)
-    try:
+    command = [sys.executable, "-m", "gis_registry.cli", "serve", "--host", "127.0.0.1"]
+    with serving(
+        [*command, "--port", str(port)],
+        ready_url=f"{base}/conformance",
+        what="the API server",
+        env=env,
+        cwd=ROOT,
+    ):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="session")

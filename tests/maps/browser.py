@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,10 +110,17 @@ def open_map(driver, url: str, *, timeout: float = 20) -> PageReport:
     driver.execute_script(
         "return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
     )
+    return page_report(driver)
+
+
+def page_report(driver, *, ignore: Callable[[str], bool] = lambda message: False) -> PageReport:
+    """The console errors and every request logged since the logs were last read (reading
+    empties them); ``ignore`` leaves out the console errors it returns True for."""
     report = PageReport()
     for entry in driver.get_log("browser"):
-        if entry.get("level") == "SEVERE":
-            report.console_errors.append(entry.get("message", ""))
+        message = entry.get("message", "")
+        if entry.get("level") == "SEVERE" and not ignore(message):
+            report.console_errors.append(message)
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
         if message.get("method") == "Network.requestWillBeSent":

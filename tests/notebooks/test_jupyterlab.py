@@ -11,8 +11,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,6 +21,8 @@ import httpx
 import pytest
 import websocket
 
+from gis_registry.server import free_port
+from tests.fixtures.servers import serving
 from tests.notebooks.test_notebooks import EXPECTED
 
 pytestmark = pytest.mark.db
@@ -31,17 +31,12 @@ ROOT = Path(__file__).parents[2]
 START_TIMEOUT_S = 60
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def running_lab(env: dict[str, str], *args: str) -> Iterator[tuple[str, str]]:
     """(base URL, token) of JupyterLab started by scripts/notebooks.sh with ``args``."""
-    port, token = _free_port(), secrets.token_hex(16)
-    proc = subprocess.Popen(
+    port, token = free_port(), secrets.token_hex(16)
+    base = f"http://127.0.0.1:{port}"
+    with serving(
         [
             str(ROOT / "scripts" / "notebooks.sh"),
             "--no-browser",
@@ -49,31 +44,14 @@ def running_lab(env: dict[str, str], *args: str) -> Iterator[tuple[str, str]]:
             f"--IdentityProvider.token={token}",
             *args,
         ],
+        ready_url=f"{base}/api/status",
+        params={"token": token},
+        what="JupyterLab",
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                if httpx.get(f"{base}/api/status", params={"token": token}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(f"JupyterLab did not start: {proc.stderr.read().decode()}")
-            time.sleep(0.3)
+        timeout_s=START_TIMEOUT_S,
+        stop_timeout_s=15,
+    ):
         yield base, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +155,7 @@ def test_run_all_of_the_connectivity_study_in_jupyterlab(demo_engine, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    from tests.maps.browser import PageReport, chromium
+    from tests.maps.browser import chromium, page_report
     from tests.notebooks.kernel import NOTEBOOKS, figures
 
     name = "02_connectivity.ipynb"
@@ -269,17 +247,13 @@ def test_run_all_of_the_connectivity_study_in_jupyterlab(demo_engine, tmp_path):
             finally:
                 driver.switch_to.default_content()
             assert paths > 100, (i, paths)  # roads, boundaries and the route, not an empty frame
-        report = PageReport()
-        for entry in driver.get_log("browser"):
-            message = entry.get("message", "")
-            # JupyterLab's own REST calls may answer 404 (no saved workspace yet, no
-            # checkpoint) or race its saves: the lab's chatter, not the notebook's or a map's
-            lab_chatter = message.startswith(base) and "Failed to load resource" in message
-            if entry.get("level") == "SEVERE" and not lab_chatter:
-                report.console_errors.append(message)
-        for entry in driver.get_log("performance"):
-            message = json.loads(entry["message"])["message"]
-            if message.get("method") == "Network.requestWillBeSent":
-                report.requests.append(message["params"]["request"]["url"])
+        # JupyterLab's own REST calls may answer 404 (no saved workspace yet, no checkpoint)
+        # or race its saves: the lab's chatter, not the notebook's or a map's
+        report = page_report(
+            driver,
+            ignore=lambda message: (
+                message.startswith(base) and "Failed to load resource" in message
+            ),
+        )
         assert not report.console_errors, report.console_errors
         assert not report.external_requests, report.external_requests
