@@ -27,6 +27,8 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, text
 
+from bench.progress import bar
+
 DISTANCE_M = 1_000.0
 ON = date(2026, 6, 1)  # plans in force, conditions known: a fixed day keeps runs comparable
 PARCEL = "POLYGON((99.49 18.28, 99.51 18.28, 99.51 18.30, 99.49 18.30, 99.49 18.28))"
@@ -63,7 +65,8 @@ def _database(scale: float, keep: bool) -> Engine:
     engine = make_engine(settings, url=url)
     upgrade(engine)
     started = time.perf_counter()
-    report = load_demo(engine, seed=52, scale=scale)
+    with bar(f"demo scale {scale:g}") as progress:
+        report = load_demo(engine, seed=52, scale=scale, progress=progress)
     print(f"demo scale {scale:g} loaded in {time.perf_counter() - started:.1f} s: {report.counts}")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
@@ -81,9 +84,11 @@ def _time(conn: Connection, fn: Callable, repeat: int) -> tuple[float, object]:
 
 
 def _analyses(scale: float) -> dict[str, Callable]:
+    from gis_registry import domain
     from gis_registry.analysis import (
         compliance,
         condition,
+        coordination,
         coverage,
         hazards,
         history,
@@ -127,6 +132,20 @@ def _analyses(scale: float) -> dict[str, Callable]:
         ),
         "maintenance programme (network criticality)": lambda c: (
             programme.work_programme(c, fiscal_year=2570, budget_thb=300e6, as_of=ON).items
+        ),
+        # every body's candidates in one pool: the workload the PAO-only default replaced
+        "maintenance programme, all bodies (no criticality)": lambda c: (
+            programme.work_programme(
+                c,
+                fiscal_year=2570,
+                budget_thb=300e6,
+                as_of=ON,
+                criticality=False,
+                funding_bodies=domain.FUNDING_BODIES,
+            ).items
+        ),
+        "maintenance coordination": lambda c: (
+            coordination.coordination(c, fiscal_year=2570, as_of=ON).by_local_body
         ),
         "history spending per LGO": lambda c: history.spending(c, by="local_body"),
         "history backlog": lambda c: history.backlog(c),

@@ -137,7 +137,17 @@ TREATMENT_TERMS: dict[str, Term] = {
     "new_construction": Term("ก่อสร้างใหม่", "new construction"),
 }
 TREATMENTS = tuple(TREATMENT_TERMS)
-FUNDING_BODIES = ("pao", "lgo", "central_subsidy", "drr", "doh", "dwr", "other")
+# Who pays for a work: the PAO, the LGO, a central-government subsidy or a national agency.
+FUNDING_BODY_TERMS: dict[str, Term] = {
+    "pao": Term("องค์การบริหารส่วนจังหวัด (อบจ.)", "Provincial Administrative Organization (PAO)"),
+    "lgo": Term("องค์กรปกครองส่วนท้องถิ่น (อปท.)", "local government (LGO)"),
+    "central_subsidy": Term("เงินอุดหนุนจากรัฐบาล", "central government subsidy"),
+    "drr": Term("กรมทางหลวงชนบท (ทช.)", "Department of Rural Roads (DRR)"),
+    "doh": Term("กรมทางหลวง (ทล.)", "Department of Highways (DOH)"),
+    "dwr": Term("กรมทรัพยากรน้ำ (ทน.)", "Department of Water Resources (DWR)"),
+    "other": Term("อื่น ๆ", "other"),
+}
+FUNDING_BODIES = tuple(FUNDING_BODY_TERMS)
 WORK_STATUS_TERMS: dict[str, Term] = {
     "planned": Term("แผน", "planned"),
     "approved": Term("อนุมัติแล้ว", "approved"),

@@ -79,6 +79,26 @@ class Registry:
         """Local bodies with their boundary as geometry (``geometry="office"`` for points)."""
         return self.read("local_bodies", **options)
 
+    def lgo_list(self, *, district: str | None = None, kind: str | None = None) -> pd.DataFrame:
+        """Every local body's code, Thai and English names, kind and district (no geometry);
+        ``district`` (code or name) and ``kind`` filter, as
+        :func:`gis_registry.queries.places.local_bodies` (``gis-registry lgo list``)."""
+        from gis_registry.queries.places import LIST_FIELDS, local_bodies
+
+        with self.engine.connect() as conn:
+            rows = local_bodies(conn, district=district, kind=kind)
+        return pd.DataFrame(rows, columns=list(LIST_FIELDS))
+
+    def lgo_code(self, name: str) -> str:
+        """The code of the local body a code or a unique Thai or English name names
+        (:func:`gis_registry.queries.places.resolve_local_body`): ``reg.lgo_code("Ko Kha SAO")``.
+        A name several answer to raises :class:`~gis_registry.errors.AmbiguousName` listing them.
+        """
+        from gis_registry.queries.places import resolve_local_body
+
+        with self.engine.connect() as conn:
+            return resolve_local_body(conn, name)
+
     def settlements(self, **options: Any) -> gpd.GeoDataFrame:
         """Villages (หมู่บ้าน) as points, with population and households; options as :meth:`read`."""
         return self.read("settlements", **options)
@@ -290,6 +310,13 @@ class Registry:
             lambda conn: reports.programme(
                 conn, fiscal_year=fiscal_year, budget_thb=budget_thb, **options
             )
+        )
+
+    def coordination(self, *, fiscal_year: int, as_of: date | None = None) -> Report:
+        """Every funding body's backlog and programmed works in a Thai fiscal year (BE), per
+        LGO (see :func:`gis_registry.analysis.reports.coordination`)."""
+        return self._run(
+            lambda conn: reports.coordination(conn, fiscal_year=fiscal_year, as_of=as_of)
         )
 
     def history(self, *, by: str = "total", fiscal_years: tuple[int, int] | None = None) -> Report:

@@ -303,6 +303,27 @@ async def maintenance_programme(
 
 
 @router.get(
+    "/maintenance/coordination",
+    summary="Every funding body's backlog and programmed works, per LGO",
+    operation_id="budgetCoordination",
+)
+async def maintenance_coordination(
+    state: State,
+    _: Reader,
+    fiscal_year: Annotated[int, Query(ge=2500, le=2700, description="Thai fiscal year (BE)")],
+    as_of: Day = None,
+) -> Response:
+    """For each funding body and each LGO: the backlog of treatments, and the works already
+    programmed in the Thai fiscal year (BE) with their cost."""
+    return answer(
+        await run_analysis(
+            state,
+            lambda conn: reports.coordination(conn, fiscal_year=fiscal_year, as_of=as_of),
+        )
+    )
+
+
+@router.get(
     "/maintenance/history",
     summary="Spending, backlog and condition trend per year",
     operation_id="maintenanceHistory",

@@ -20,7 +20,9 @@ from api.links import base
 
 router = APIRouter(tags=["Maps"])
 
-MapKind = Literal["zoning", "condition", "water", "route", "critical", "hazard", "network"]
+MapKind = Literal[
+    "zoning", "condition", "water", "route", "critical", "hazard", "network", "coordination"
+]
 
 
 @router.get(
@@ -130,6 +132,10 @@ async def map_page(
         Literal["time", "distance"], Query(description="route: fastest/shortest")
     ] = "time",
     top: Annotated[int, Query(ge=1, le=1000, description="critical: items drawn")] = 50,
+    fiscal_year: Annotated[
+        int | None,
+        Query(ge=2500, le=2700, description="coordination: Thai fiscal year (BE), default now"),
+    ] = None,
     tolerance_m: Annotated[
         float | None,
         Query(gt=0, le=100, description="network: near-miss tolerance (m), default as the check"),
@@ -185,6 +191,8 @@ async def map_page(
         options = {"top": top}
     elif kind == "network":
         options = {} if tolerance_m is None else {"tolerance_m": tolerance_m}
+    elif kind == "coordination":
+        options = {"fiscal_year": fiscal_year}
     else:
         options = {"hazard_types": hazard_type}
     if vectored and kind in ("condition", "route", "critical", "hazard"):

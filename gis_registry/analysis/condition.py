@@ -71,7 +71,7 @@ def condition_class(index) -> np.ndarray:
     return out.astype(object)
 
 
-_LGO_OF = """(
+LGO_OF = """(
     SELECT lb.id FROM local_bodies lb
     WHERE lb.kind <> 'pao' AND ST_Intersects(lb.boundary, {point})
     ORDER BY lb.area_km2, lb.id LIMIT 1)"""
@@ -88,14 +88,14 @@ assets AS (
     SELECT 'road' AS asset_type, r.id AS asset_id, r.code, r.name_th, r.name_en,
            r.road_class, r.surface, r.width_m, r.length_m, r.year_built,
            r.owner_local_body_id, r.owner_agency,
-           {_LGO_OF.format(point="ST_LineInterpolatePoint(r.geom, 0.5)")} AS local_body_id,
+           {LGO_OF.format(point="ST_LineInterpolatePoint(r.geom, 0.5)")} AS local_body_id,
            l.inspected_on, l.condition_score, l.condition_scale, l.method
     FROM roads r LEFT JOIN latest l ON l.road_id = r.id
     UNION ALL
     SELECT 'bridge', b.id, rd.code, b.name_th, b.name_en,
            rd.road_class, NULL, NULL, b.length_m, b.year_built,
            rd.owner_local_body_id, rd.owner_agency,
-           {_LGO_OF.format(point="b.geom")},
+           {LGO_OF.format(point="b.geom")},
            l.inspected_on, l.condition_score, l.condition_scale, l.method
     FROM bridges b JOIN roads rd ON rd.id = b.road_id
     LEFT JOIN latest l ON l.bridge_id = b.id
@@ -103,7 +103,7 @@ assets AS (
     SELECT 'water_source', w.id, NULL, w.name_th, w.name_en,
            NULL, NULL, NULL, NULL, w.year_built,
            w.owner_local_body_id, w.owner_agency,
-           {_LGO_OF.format(point="ST_PointOnSurface(w.geom)")},
+           {LGO_OF.format(point="ST_PointOnSurface(w.geom)")},
            l.inspected_on, l.condition_score, l.condition_scale, l.method
     FROM water_sources w LEFT JOIN latest l ON l.water_source_id = w.id
 )
@@ -121,7 +121,7 @@ ORDER BY array_position(ARRAY['road', 'bridge', 'water_source'], a.asset_type), 
 _LATEST_SQL_NO_LOCATION = _LATEST_SQL
 for _point in ("ST_LineInterpolatePoint(r.geom, 0.5)", "b.geom", "ST_PointOnSurface(w.geom)"):
     _LATEST_SQL_NO_LOCATION = _LATEST_SQL_NO_LOCATION.replace(
-        _LGO_OF.format(point=_point), "CAST(NULL AS integer)"
+        LGO_OF.format(point=_point), "CAST(NULL AS integer)"
     )
 
 

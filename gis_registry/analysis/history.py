@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 
 from gis_registry import domain
 from gis_registry.analysis._frames import check_choice, frame
-from gis_registry.analysis.condition import CLASSES, condition_class, condition_index
+from gis_registry.analysis.condition import CLASSES, LGO_OF, condition_class, condition_index
 from gis_registry.analysis.programme import load_rules, treatments
 from gis_registry.errors import ValidationError
 from gis_registry.fiscal import fiscal_year, fiscal_year_bounds
@@ -23,10 +23,6 @@ from gis_registry.fiscal import fiscal_year, fiscal_year_bounds
 SPENDING_GROUPS = ("total", "local_body", "treatment", "funding_body", "asset_type")
 SPENT = ("completed", "in_progress")
 
-_LGO_OF = """(
-    SELECT lb.id FROM local_bodies lb
-    WHERE lb.kind <> 'pao' AND ST_Intersects(lb.boundary, {point})
-    ORDER BY lb.area_km2, lb.id LIMIT 1)"""
 _WORKS_SQL = f"""
 SELECT w.id AS work_id, w.fiscal_year, w.treatment, w.funding_body, w.status, w.cost_thb,
        CASE WHEN w.road_id IS NOT NULL THEN 'road'
@@ -39,7 +35,7 @@ LEFT JOIN water_sources ws ON ws.id = w.water_source_id
 LEFT JOIN local_bodies lb ON lb.id = coalesce(
     w.funding_local_body_id,
     {
-    _LGO_OF.format(
+    LGO_OF.format(
         point="coalesce(ST_LineInterpolatePoint(r.geom, 0.5), b.geom, ST_PointOnSurface(ws.geom))"
     )
 })

@@ -14,6 +14,13 @@ within ``served_m`` of the asset and, when given or available from the network p
 criticality of the road; weights of missing parts are shared by the others. The budget is
 filled in priority order; an item that does not fit is deferred and cheaper items after it
 may still be funded. Each item says why it was funded or deferred.
+
+A programme spends one body's budget: by default the PAO's (:data:`DEFAULT_FUNDING_BODIES`).
+Who pays for an asset follows its owner (:func:`funding_body`): the PAO its own roads and
+bridges, an LGO its own, DOH, DRR and DWR theirs. An LGO's asset whose latest recorded work
+(not cancelled) the PAO funded is the PAO's to fund (the PAO supports that LGO road), and
+only the PAO's, so every candidate has exactly one payer and :func:`coordination` adds up to
+the programmes of all bodies.
 """
 
 from __future__ import annotations
@@ -61,6 +68,8 @@ WEIGHTS = {"condition": 0.5, "road_class": 0.15, "population": 0.2, "criticality
 # Works in these states count as already programmed for their asset and fiscal year.
 PROGRAMMED = ("planned", "approved", "in_progress", "completed")
 _AGENCY_FUNDING = {"DOH": "doh", "DRR": "drr", "DWR": "dwr"}
+# The programme a budget draws on when no body is named: the PAO's own.
+DEFAULT_FUNDING_BODIES = ("pao",)
 
 
 def load_rules(rules: pd.DataFrame | str | Path | None = None) -> pd.DataFrame:
@@ -198,6 +207,7 @@ def candidates(
     items["funding_body"] = [
         funding_body(k, a) for k, a in zip(items["owner_kind"], items["owner_agency"], strict=True)
     ]
+    _pao_support(conn, items)
     # the road a bridge stands on gives it class and population
     road_of = _bridge_roads(conn) if (items["asset_type"] == "bridge").any() else {}
     items["road_id"] = np.where(
@@ -224,6 +234,69 @@ def candidates(
         for t, i, c in zip(items["asset_type"], items["asset_id"], items["code"], strict=True)
     ]
     return items.reset_index(drop=True)
+
+
+# LGO roads and bridges whose latest work that was not cancelled the PAO funded.
+_PAO_SUPPORT_SQL = """
+SELECT asset_type, asset_id, work_id, fiscal_year FROM (
+    SELECT DISTINCT ON (coalesce(w.road_id, w.bridge_id), w.road_id IS NULL)
+           CASE WHEN w.road_id IS NOT NULL THEN 'road' ELSE 'bridge' END AS asset_type,
+           coalesce(w.road_id, w.bridge_id) AS asset_id,
+           w.id AS work_id, w.fiscal_year, w.funding_body
+    FROM maintenance_works w
+    WHERE (w.road_id IS NOT NULL OR w.bridge_id IS NOT NULL) AND w.status <> 'cancelled'
+    ORDER BY coalesce(w.road_id, w.bridge_id), w.road_id IS NULL,
+             w.planned_start DESC, w.id DESC
+) latest
+WHERE funding_body = 'pao'
+"""
+
+
+def _pao_support(conn: Connection, items: pd.DataFrame) -> None:
+    """Make the PAO the payer of LGO assets it supports (see the module doc), in place, and
+    say so in ``funding_note``."""
+    items["funding_note"] = None
+    if not len(items):
+        return
+    supported = frame(conn, _PAO_SUPPORT_SQL)
+    if not len(supported):
+        return
+    notes = {
+        (r.asset_type, int(r.asset_id)): (
+            f"LGO asset the PAO supports (work #{r.work_id}, FY {r.fiscal_year})"
+        )
+        for r in supported.itertuples()
+    }
+    keys = list(zip(items["asset_type"], items["asset_id"].astype(int), strict=True))
+    hit = np.array([k in notes for k in keys]) & (items["funding_body"] == "lgo").to_numpy()
+    items.loc[hit, "funding_body"] = "pao"
+    items.loc[hit, "funding_note"] = [notes[k] for k, h in zip(keys, hit, strict=True) if h]
+
+
+def check_funding_bodies(funding_bodies: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The bodies a programme spends the budget of: :data:`DEFAULT_FUNDING_BODIES` for None.
+
+    Raises
+    ------
+    ValidationError
+        For an empty list or a body not in ``domain.FUNDING_BODIES``.
+    """
+    if funding_bodies is None:
+        return DEFAULT_FUNDING_BODIES
+    bodies = (funding_bodies,) if isinstance(funding_bodies, str) else tuple(funding_bodies)
+    wrong = [b for b in bodies if b not in domain.FUNDING_BODIES] or ([] if bodies else [""])
+    if wrong:
+        raise ValidationError(
+            "programme",
+            [
+                (
+                    None,
+                    "funding_body",
+                    f"'{wrong[0]}' is not one of {', '.join(domain.FUNDING_BODIES)}",
+                )
+            ],
+        )
+    return tuple(dict.fromkeys(bodies))
 
 
 def _bridge_roads(conn: Connection) -> dict[int, int]:
@@ -263,6 +336,9 @@ class Programme:
     budget_thb: float
     items: pd.DataFrame
     as_of: date
+    funding_bodies: tuple[str, ...] = DEFAULT_FUNDING_BODIES
+    # candidates other bodies pay for: left out of ``items``, counted for the summary
+    other_bodies: pd.DataFrame = field(default_factory=pd.DataFrame)
     starts: date = field(init=False)
     ends: date = field(init=False)
 
@@ -276,7 +352,7 @@ class Programme:
 
     @property
     def deferred(self) -> pd.DataFrame:
-        """Unfunded candidates (over budget, already programmed, other payer), in priority order."""
+        """Unfunded candidates (over budget or already programmed), in priority order."""
         return self.items[self.items["status"] == "deferred"].reset_index(drop=True)
 
     @property
@@ -305,12 +381,17 @@ class Programme:
             "starts": self.starts.isoformat(),
             "ends": self.ends.isoformat(),
             "condition_as_of": self.as_of.isoformat(),
+            "funding_bodies": list(self.funding_bodies),
             "budget_thb": self.budget_thb,
             "funded_thb": round(self.funded_thb, 2),
             "remaining_thb": round(self.budget_thb - self.funded_thb, 2),
             "funded_items": int((self.items["status"] == "funded").sum()),
             "deferred_items": int((self.items["status"] == "deferred").sum()),
             "backlog_thb": round(float(self.items["cost_thb"].sum()), 2),
+            "other_bodies_items": len(self.other_bodies),
+            "other_bodies_thb": round(
+                float(self.other_bodies.get("cost_thb", pd.Series()).sum()), 2
+            ),
             "criticality_used": bool(self.items["criticality"].notna().any()),
         }
 
@@ -332,7 +413,7 @@ def work_programme(
     fiscal_year: int,
     budget_thb: float,
     as_of: date | None = None,
-    funding_bodies: Sequence[str] | None = None,
+    funding_bodies: str | Sequence[str] | None = DEFAULT_FUNDING_BODIES,
     rules: pd.DataFrame | str | Path | None = None,
     served_m: float = 2_000.0,
     criticality: pd.Series | Literal[False] | None = None,
@@ -347,8 +428,10 @@ def work_programme(
     budget_thb : the budget in THB (>= 0)
     as_of : condition as known on this date (default: the earlier of today and the last day
         of the fiscal year); ages are counted on the first day of the fiscal year
-    funding_bodies : only works these bodies pay for (``domain.FUNDING_BODIES``; None = all);
-        the others are deferred with the reason
+    funding_bodies : whose budget this is (``domain.FUNDING_BODIES``): only the candidates
+        these bodies pay for (:func:`funding_body`, PAO support included) are programmed; the
+        others are left out and counted in the summary (``other_bodies_*``). Default: the PAO
+        (None means the default too). DOH and DRR assets never draw on the PAO's budget.
     rules : treatment rule table (see the module doc)
     criticality : (asset_type, asset_id) -> criticality (any scale, e.g. population cut off
         by a closure); None (default): :func:`network_criticality`; False: leave it out
@@ -370,18 +453,13 @@ def work_programme(
         budget = -1.0
     if not budget >= 0:
         raise ValidationError("programme", [(None, "budget_thb", "a sum of THB, 0 or more")])
-    if funding_bodies is not None:
-        funding_bodies = list(funding_bodies)
-        unknown = set(funding_bodies) - set(domain.FUNDING_BODIES)
-        if unknown:
-            raise ValidationError(
-                "programme",
-                [(None, "funding_bodies", f"one of {', '.join(domain.FUNDING_BODIES)}")],
-            )
+    payers = check_funding_bodies(funding_bodies)
     as_of = as_of or min(date.today(), ends)
-    items = candidates(
+    everything = candidates(
         conn, as_of=as_of, on=starts, rules=rules, served_m=served_m, criticality=criticality
     )
+    ours = everything["funding_body"].isin(payers)
+    items, others = everything[ours], everything[~ours].reset_index(drop=True)
     programmed = frame(
         conn, _PROGRAMMED_SQL, {"fy": int(fiscal_year), "statuses": list(PROGRAMMED)}
     )
@@ -402,12 +480,6 @@ def work_programme(
         if key in already:
             status.append("deferred")
             reasons.append(f"already programmed in fiscal year {fiscal_year}: {already[key]}")
-        elif funding_bodies is not None and row.funding_body not in funding_bodies:
-            status.append("deferred")
-            reasons.append(
-                f"paid by {row.funding_body}, outside this programme "
-                f"({', '.join(funding_bodies)}); {why}"
-            )
         elif cost <= remaining + 1e-6:
             remaining -= cost
             status.append("funded")
@@ -422,7 +494,14 @@ def work_programme(
     items["reason"] = reasons
     items["fiscal_year"] = int(fiscal_year)
     items["fiscal_year_ce_end"] = to_ce(int(fiscal_year))
-    return Programme(fiscal_year=int(fiscal_year), budget_thb=budget, items=items, as_of=as_of)
+    return Programme(
+        fiscal_year=int(fiscal_year),
+        budget_thb=budget,
+        items=items,
+        as_of=as_of,
+        funding_bodies=payers,
+        other_bodies=others,
+    )
 
 
 ITEM_FIELDS = (
@@ -447,6 +526,7 @@ ITEM_FIELDS = (
     "priority",
     "population_served",
     "funding_body",
+    "funding_note",
     "local_body_id",
     "local_body_en",
     "local_body_th",

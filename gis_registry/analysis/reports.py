@@ -435,19 +435,21 @@ def programme(
     *,
     fiscal_year: int,
     budget_thb: float,
-    funding_bodies: Sequence[str] | None = None,
+    funding_bodies: str | Sequence[str] | None = None,
     as_of: date | None = None,
     rules: pd.DataFrame | str | Path | None = None,
     criticality: bool = True,
 ) -> Report:
-    """Treatments for roads and bridges, ranked and cut to the budget of a Thai fiscal year.
+    """Treatments for roads and bridges, ranked and cut to one body's budget in a Thai fiscal
+    year.
 
     Parameters
     ----------
     conn : an open connection
     fiscal_year : Thai fiscal year in BE (FY 2570 runs 1 Oct 2026 - 30 Sep 2027)
     budget_thb : the budget in THB
-    funding_bodies : only works these bodies pay for (``domain.FUNDING_BODIES``)
+    funding_bodies : whose budget (``domain.FUNDING_BODIES``); default (None) the PAO's: its
+        own roads and bridges and the LGO assets it supports, never DOH or DRR assets
     as_of : condition as inspected up to this day (default: the fiscal year's start or today)
     rules : treatment rules (CSV path or frame) replacing the packaged ones
     criticality : weigh network criticality into the priority
@@ -455,20 +457,18 @@ def programme(
     Returns
     -------
     Report
-        Budget, funded and deferred totals; tables ``funded``, ``deferred``,
-        ``by_funding_body``, ``by_local_body`` and ``items`` (all, with status; printed only).
+        Budget, funded and deferred totals, what other bodies would pay for
+        (``other_bodies_*``); tables ``funded``, ``deferred``, ``by_funding_body``,
+        ``by_local_body`` and ``items`` (all, with status; printed only).
     """
-    from gis_registry import domain
     from gis_registry.analysis import programme as prog_
 
-    for value in funding_bodies or ():
-        check_choice(value, domain.FUNDING_BODIES, layer="programme", field="funding_body")
     prog = prog_.work_programme(
         conn,
         fiscal_year=fiscal_year,
         budget_thb=budget_thb,
         as_of=as_of,
-        funding_bodies=list(funding_bodies) if funding_bodies else None,
+        funding_bodies=prog_.check_funding_bodies(funding_bodies),
         rules=rules,
         criticality=None if criticality else False,
     )
@@ -490,6 +490,40 @@ def programme(
         },
         main="items",
         csv_only=("items",),
+    )
+
+
+def coordination(
+    conn: Connection,
+    *,
+    fiscal_year: int,
+    as_of: date | None = None,
+    rules: pd.DataFrame | str | Path | None = None,
+) -> Report:
+    """Every funding body's backlog and programmed works in a Thai fiscal year, per LGO: what
+    the PAO needs to coordinate plans and budgets with the LGOs and the agencies.
+
+    Parameters
+    ----------
+    conn : an open connection
+    fiscal_year : Thai fiscal year in BE
+    as_of : condition as inspected up to this day (default as the programme's)
+    rules : treatment rules (CSV path or frame) replacing the packaged ones
+
+    Returns
+    -------
+    Report
+        Totals; tables ``by_funding_body`` (every body; its ``backlog_thb`` equals that
+        body's programme's) and ``by_local_body`` (one row per LGO and body).
+    """
+    from gis_registry.analysis import coordination as coord_
+
+    c = coord_.coordination(conn, fiscal_year=fiscal_year, as_of=as_of, rules=rules)
+    return Report(
+        "budget coordination",
+        c.summary(),
+        {"by_funding_body": c.by_funding_body, "by_local_body": c.by_local_body},
+        main="by_funding_body",
     )
 
 

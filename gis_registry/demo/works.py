@@ -218,12 +218,14 @@ def works_frame(assets: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         ["pao", "lgo", "doh", "drr", "dwr"],
         "other",
     ).astype(object)
-    subsidy = (
-        ~np.isnan(owner)
-        & np.isin(treatment, ["rehabilitation", "reconstruction", "new_construction"])
-        & (rng.random(n) < 0.2)
+    # Capital works on LGO assets: a fifth paid by a central-government subsidy, and some
+    # by the PAO supporting the LGO (one draw for both keeps the random stream as it was).
+    capital = ~np.isnan(owner) & np.isin(
+        treatment, ["rehabilitation", "reconstruction", "new_construction"]
     )
-    funding[subsidy] = "central_subsidy"
+    draw = rng.random(n)
+    funding[capital & (draw < 0.2)] = "central_subsidy"
+    funding[capital & (owner != PAO_ID) & (draw >= 0.2) & (draw < 0.3)] = "pao"
     road_kind = np.array([ROAD_WORK_TH.get(t, TREATMENT_TH[t]) for t in treatment], dtype=object)
     description = np.where(
         kind == "road", road_kind, np.array([TREATMENT_TH[t] for t in treatment], dtype=object)

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from gis_registry.errors import GisRegistryError, NotFound
 from gis_registry.maps.condition import condition_map
+from gis_registry.maps.coordination import coordination_map
 from gis_registry.maps.hazard import hazard_map
 from gis_registry.maps.network import network_map
 from gis_registry.maps.offline import AssetMode, MapAssetsMissing, save_map
@@ -43,6 +44,12 @@ MAPS: dict[str, MapKind] = {
         MapKind("route", route_map, "เส้นทางและการปิดทาง", "Route and closures"),
         MapKind("critical", criticality_map, "สะพานและทางวิกฤต", "Critical bridges and roads"),
         MapKind("hazard", hazard_map, "พื้นที่เสี่ยงภัย", "Hazards"),
+        MapKind(
+            "coordination",
+            coordination_map,
+            "ประสานงบประมาณซ่อมบำรุง",
+            "Maintenance budget coordination",
+        ),
         MapKind("network", network_map, "ตรวจสอบโครงข่ายถนน", "Road network check"),
     )
 }
@@ -111,12 +118,17 @@ def write_demo_maps(
     *,
     mode: AssetMode | str = AssetMode.FILES,
     settings: MapSettings | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    on_map: Callable[[str, Path | None, str | None], None] | None = None,
 ) -> MapSet:
     """Write every map of the registry into ``out_dir`` (offline by default: libraries copied
     next to the files, shared in ``lib/``) plus an ``index.html``.
 
     A map the registry cannot support (no road network for a route, no PAO office for the
     criticality...) is left out and its reason listed in the index and in ``skipped``.
+    ``progress(name, done, total)`` is called before each map (and with ``done == total`` at
+    the end), ``on_map(name, path, why_left_out)`` after each, so a shell can show them as
+    they come.
     """
     from gis_registry.network.routing import route
 
@@ -124,7 +136,9 @@ def write_demo_maps(
     written: dict[str, Path] = {}
     timings: dict[str, float] = {}
     skipped: dict[str, str] = {}
-    for name in MAPS:
+    for done, name in enumerate(MAPS):
+        if progress is not None:
+            progress(name, done, len(MAPS))
         started = time.perf_counter()
         options: dict[str, Any] = {"settings": settings}
         try:
@@ -149,7 +163,12 @@ def write_demo_maps(
         except GisRegistryError as exc:
             skipped[name] = str(exc)
             continue
+        finally:
+            if on_map is not None:
+                on_map(name, written.get(name), skipped.get(name))
         timings[name] = time.perf_counter() - started
+    if progress is not None:
+        progress("index", len(MAPS), len(MAPS))
     links = "".join(
         f'<li><a href="{p.name}">{MAPS[n].title_th} · {MAPS[n].title_en}</a> '
         f"({p.stat().st_size / 1e6:.2f} MB, {timings[n]:.1f} s)</li>"

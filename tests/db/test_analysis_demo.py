@@ -173,6 +173,61 @@ def test_programme_never_exceeds_the_budget(demo_conn):
     assert tiny.funded_thb <= 1_000
 
 
+def test_the_default_programme_spends_the_paos_budget_only(demo_conn):
+    """DOH and DRR assets never draw on the PAO's budget; the LGO assets it funds are those
+    the registry records PAO support for."""
+    budget = 50_000_000
+    prog = programme.work_programme(demo_conn, fiscal_year=2570, budget_thb=budget, as_of=ON)
+    assert prog.funding_bodies == ("pao",)
+    assert set(prog.items["funding_body"]) == {"pao"}
+    assert 0 < prog.funded_thb <= budget
+    owners = pd.read_sql(
+        "SELECT r.id AS asset_id, r.owner_agency, lb.kind FROM roads r "
+        "LEFT JOIN local_bodies lb ON lb.id = r.owner_local_body_id",
+        demo_conn,
+    ).set_index("asset_id")
+    roads = prog.items[prog.items["asset_type"] == "road"]
+    owner = owners.loc[roads["asset_id"]]
+    assert owner["owner_agency"].isna().all()  # no DOH, DRR or other agency road
+    lgo_roads = roads[(owner["kind"] != "pao").to_numpy()]
+    assert len(lgo_roads) and lgo_roads["funding_note"].str.contains("PAO supports").all()
+    others = prog.other_bodies
+    assert {"doh", "drr", "lgo"} <= set(others["funding_body"])
+    assert prog.summary()["other_bodies_items"] == len(others)
+
+
+def test_coordination_totals_equal_the_programmes_of_every_body(demo_conn):
+    from gis_registry import domain
+    from gis_registry.analysis import coordination
+
+    c = coordination.coordination(demo_conn, fiscal_year=2570, as_of=ON)
+    bodies = c.by_funding_body.set_index("funding_body")
+    total_items, total_thb = 0, 0.0
+    for body in domain.FUNDING_BODIES:
+        s = programme.work_programme(
+            demo_conn,
+            fiscal_year=2570,
+            budget_thb=0,
+            as_of=ON,
+            criticality=False,
+            funding_bodies=[body],
+        ).summary()
+        assert bodies.loc[body, "backlog_items"] == s["deferred_items"]  # budget 0: all
+        assert bodies.loc[body, "backlog_thb"] == pytest.approx(s["backlog_thb"])
+        total_items += s["deferred_items"]
+        total_thb += s["backlog_thb"]
+    summary = c.summary()
+    assert summary["backlog_items"] == total_items
+    assert summary["backlog_thb"] == pytest.approx(total_thb)
+    programmed = _scalar(
+        demo_conn,
+        "SELECT sum(cost_thb) FROM maintenance_works WHERE fiscal_year = 2570 "
+        "AND status <> 'cancelled' AND water_source_id IS NULL",
+    )
+    assert summary["programmed_thb"] == pytest.approx(float(programmed))
+    assert c.by_local_body["programmed_thb"].sum() == pytest.approx(float(programmed))
+
+
 def test_fiscal_years_at_the_boundary_and_in_buddhist_era(demo_conn):
     works = pd.read_sql(
         "SELECT planned_start, fiscal_year, cost_thb, status FROM maintenance_works", demo_conn

@@ -66,8 +66,14 @@ def test_distribution_and_overdue(conn, world):
 
 
 def test_programme_cut_to_budget(conn, world):
+    # one budget for the PAO's and the LGOs' works: both bodies' candidates compete
     prog = programme.work_programme(
-        conn, fiscal_year=2570, budget_thb=5_000_000, as_of=MAY, criticality=False
+        conn,
+        fiscal_year=2570,
+        budget_thb=5_000_000,
+        as_of=MAY,
+        criticality=False,
+        funding_bodies=["pao", "lgo"],
     )
     items = prog.items.set_index(["asset_type", "asset_id"])
     r1 = items.loc[("road", world["R1"])]
@@ -107,12 +113,13 @@ def test_programme_cut_to_budget(conn, world):
 def test_criticality_raises_priority(conn, world):
     import pandas as pd
 
+    both = ["pao", "lgo"]  # R1b (the PAO's) must overtake the LGO's R2 and culvert
     plain = programme.work_programme(
-        conn, fiscal_year=2570, budget_thb=0, as_of=MAY, criticality=False
+        conn, fiscal_year=2570, budget_thb=0, as_of=MAY, criticality=False, funding_bodies=both
     )
     crit = pd.Series({("road", world["R1b"]): 500.0})
     critical = programme.work_programme(
-        conn, fiscal_year=2570, budget_thb=0, as_of=MAY, criticality=crit
+        conn, fiscal_year=2570, budget_thb=0, as_of=MAY, criticality=crit, funding_bodies=both
     )
     before = plain.items.set_index("asset_id").query("asset_type == 'road'")["rank"]
     after = critical.items.set_index("asset_id").query("asset_type == 'road'")["rank"]
@@ -141,14 +148,102 @@ def test_programme_funding_bodies_already_programmed_and_bad_input(conn, world):
     )
     reasons = prog.items.set_index(["asset_type", "asset_id"])["reason"]
     assert reasons[("road", world["R1"])].startswith("already programmed in fiscal year 2570")
-    assert reasons[("road", world["R2"])].startswith("paid by lgo")
     assert set(prog.funded["asset_id"]) == {world["R1b"], world["R1c"]}
+    # the LGO's road and culvert are not the PAO's to fund: left out, and counted
+    assert ("road", world["R2"]) not in reasons.index
+    others = set(zip(prog.other_bodies["asset_type"], prog.other_bodies["asset_id"], strict=True))
+    assert others == {("road", world["R2"]), ("bridge", world["bridge"])}
+    summary = prog.summary()
+    assert summary["funding_bodies"] == ["pao"] and summary["other_bodies_items"] == 2
+    assert summary["backlog_thb"] == pytest.approx(prog.items["cost_thb"].sum())
     zero = programme.work_programme(conn, fiscal_year=2570, budget_thb=0, as_of=MAY)
     assert zero.funded.empty and zero.funded_thb == 0
+    assert zero.funding_bodies == ("pao",)  # the default: the PAO's own budget
+    lgo = programme.work_programme(
+        conn, fiscal_year=2570, budget_thb=0, as_of=MAY, funding_bodies="lgo"
+    )
+    assert set(lgo.items["asset_id"]) == {world["R2"], world["bridge"]}
     with pytest.raises(ValidationError, match="Buddhist Era"):
         programme.work_programme(conn, fiscal_year=2026, budget_thb=1)
     with pytest.raises(ValidationError):
         programme.work_programme(conn, fiscal_year=2570, budget_thb=-5)
+    for wrong in (["highways"], []):
+        with pytest.raises(ValidationError, match="funding_body"):
+            programme.work_programme(conn, fiscal_year=2570, budget_thb=1, funding_bodies=wrong)
+
+
+def _work(world, column, asset, start, body, status="completed"):
+    return {
+        column: world[asset],
+        "treatment": "rehabilitation",
+        "planned_start": start,
+        "actual_start": start if status == "completed" else None,
+        "actual_end": start if status == "completed" else None,
+        "cost_thb": 1_000_000,
+        "fiscal_year": 0,
+        "funding_body": body,
+        "status": status,
+    }
+
+
+def test_the_pao_funds_the_lgo_assets_it_supports(conn, world):
+    """An LGO road whose latest work the PAO paid for is the PAO's to fund, and only the PAO's;
+    a cancelled work does not count; a later LGO-funded work gives it back to the LGO."""
+    from gis_registry.fiscal import fiscal_year
+
+    def add(*works):
+        rows = [{**w, "fiscal_year": fiscal_year(w["planned_start"])} for w in works]
+        insert_features(conn, "maintenance_works", rows)
+
+    def payers():
+        pao = programme.work_programme(conn, fiscal_year=2570, budget_thb=0, as_of=MAY)
+        lgo = programme.work_programme(
+            conn, fiscal_year=2570, budget_thb=0, as_of=MAY, funding_bodies=["lgo"]
+        )
+        return pao, set(lgo.items["asset_id"])
+
+    add(_work(world, "road_id", "R2", date(2026, 1, 10), "pao"))
+    pao, lgo_ids = payers()
+    r2 = pao.items.set_index(["asset_type", "asset_id"]).loc[("road", world["R2"])]
+    assert r2["funding_body"] == "pao"
+    assert r2["funding_note"].startswith("LGO asset the PAO supports (work #")
+    assert world["R2"] not in lgo_ids and world["bridge"] in lgo_ids
+    add(_work(world, "road_id", "R2", date(2026, 2, 1), "lgo", status="cancelled"))
+    assert world["R2"] in set(payers()[0].items["asset_id"])
+    add(_work(world, "road_id", "R2", date(2026, 3, 1), "lgo"))
+    pao, lgo_ids = payers()
+    assert world["R2"] not in set(pao.items["asset_id"]) and world["R2"] in lgo_ids
+
+
+def test_coordination_adds_up_to_every_bodys_programme(conn, world):
+    from gis_registry import domain
+    from gis_registry.analysis import coordination
+
+    add = {**_work(world, "road_id", "R2", date(2026, 11, 2), "central_subsidy", "planned")}
+    add["fiscal_year"] = 2570
+    insert_features(conn, "maintenance_works", [add])
+    c = coordination.coordination(conn, fiscal_year=2570, as_of=MAY)
+    bodies = c.by_funding_body.set_index("funding_body")
+    assert list(bodies.index) == list(domain.FUNDING_BODIES)
+    for body in domain.FUNDING_BODIES:
+        prog = programme.work_programme(
+            conn, fiscal_year=2570, budget_thb=0, as_of=MAY, funding_bodies=[body]
+        )
+        assert bodies.loc[body, "backlog_items"] == len(prog.items)
+        assert bodies.loc[body, "backlog_thb"] == pytest.approx(prog.summary()["backlog_thb"])
+    # the FY 2570 work programmed under a central subsidy, in East SAO where R2 lies
+    assert bodies.loc["central_subsidy", "programmed_works"] == 1
+    assert bodies.loc["central_subsidy", "programmed_thb"] == 1_000_000
+    assert bodies["programmed_works"].sum() == 1  # the FY 2568/2569 works are other years
+    east = c.by_local_body.set_index(["local_body_en", "funding_body"])
+    assert east.loc[("East SAO", "central_subsidy"), "programmed_thb"] == 1_000_000
+    assert east.loc[("East SAO", "lgo"), "backlog_items"] == 2
+    assert c.by_local_body["backlog_thb"].sum() == pytest.approx(bodies["backlog_thb"].sum())
+    summary = c.summary()
+    assert summary["programmed_thb"] == 1_000_000
+    assert summary["backlog_thb"] == pytest.approx(bodies["backlog_thb"].sum())
+    with pytest.raises(ValidationError, match="Buddhist Era"):
+        coordination.coordination(conn, fiscal_year=2027)
 
 
 def test_spending_per_fiscal_year_at_the_boundary(conn, world):
@@ -172,8 +267,10 @@ def test_backlog_and_trend(conn, world):
     assert log.loc[2569, "backlog_thb"] == pytest.approx(
         _length(conn, world["R1"]) * 6 * 25, rel=1e-4
     )
-    prog = programme.work_programme(conn, fiscal_year=2570, budget_thb=0, as_of=MAY)
-    assert log.loc[2570, "backlog_thb"] == pytest.approx(prog.items["cost_thb"].sum())
+    from gis_registry.analysis.coordination import coordination
+
+    every_body = coordination(conn, fiscal_year=2570, as_of=MAY).summary()
+    assert log.loc[2570, "backlog_thb"] == pytest.approx(every_body["backlog_thb"])
     trend = history.condition_trend(conn).set_index("fiscal_year")
     # inspections from Jan 2024 (FY 2567) to Mar 2026 (FY 2569, which ends 30 Sep 2026)
     assert list(trend.index) == [2567, 2568, 2569]

@@ -77,3 +77,51 @@ def test_every_map_builds_on_the_province(demo_conn):
         m = build_map(demo_conn, name, **options)
         assert isinstance(m, folium.Map)
         assert sum(isinstance(c, folium.GeoJson) for c in m._children.values()) >= 2, name
+
+
+def test_coordination_map_shades_each_lgo_by_the_librarys_backlog(demo_conn, tmp_path, artifacts):
+    """Each LGO's fill is the class of its backlog (every body) in the coordination analysis;
+    its popup lists each funding body; the page draws offline in Chromium."""
+    from gis_registry.analysis.coordination import coordination
+    from gis_registry.maps.coordination import (
+        BACKLOG_COLOURS,
+        NO_BACKLOG,
+        backlog_breaks,
+        backlog_class,
+    )
+
+    day = date(2026, 10, 1)
+    m = build_map(demo_conn, "coordination", fiscal_year=2570, as_of=day)
+    c = coordination(demo_conn, fiscal_year=2570, as_of=day)
+    backlog = c.by_local_body.groupby("local_body_id")["backlog_thb"].sum()
+    breaks = backlog_breaks(backlog)
+    assert len(breaks) == len(BACKLOG_COLOURS) and breaks == sorted(breaks)
+    layer = next(
+        ch
+        for ch in m._children.values()
+        if isinstance(ch, folium.GeoJson) and "Backlog" in ch.layer_name
+    )
+    features = layer.data["features"]
+    assert len(features) == _scalar(
+        demo_conn, "SELECT count(*) FROM local_bodies WHERE kind <> 'pao'"
+    )
+    colours = Counter()
+    for f in features:
+        k = backlog_class(float(backlog.get(f["id"], 0.0)), breaks)
+        assert f["properties"]["fill"] == (NO_BACKLOG if k < 0 else BACKLOG_COLOURS[k])
+        colours[f["properties"]["fill"]] += 1
+    assert len(colours) >= 4  # quantile classes: the LGOs spread over the palette
+    busiest = int(backlog.idxmax())
+    popup = next(f for f in features if f["id"] == busiest)["properties"]["bodies"]
+    assert "Department of Highways" in popup or "local government" in popup
+    path = save_map(m, tmp_path / "coordination.html", mode="inline")
+    with chromium() as driver:
+        report = open_map(driver, path.as_uri())
+        assert report.console_errors == [] and report.external_requests == []
+        screenshot(driver, artifacts / "province_coordination.png")
+        legend = driver.execute_script("return document.getElementById('gis-legend').innerText")
+        assert "backlog" in legend.lower() and "M THB" in legend
+
+
+def _scalar(conn, sql):
+    return conn.execute(text(sql)).scalar()
