@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# where `make demo` serves: `make demo PORT=8001 HOST=0.0.0.0` (the command line only: a HOST
+# or PORT in the environment, as some shells and platforms set, is not taken)
+HOST   := 127.0.0.1
+PORT   := 8000
 
 .PHONY: setup system venv assets db demo notebooks test bench lint clean
 
@@ -13,6 +17,7 @@ system:
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing the Python dependencies into $(VENV) (a minute or two on a fresh machine)"
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
@@ -27,12 +32,13 @@ db: venv
 	@$(BIN)/gis-registry db start
 	@$(BIN)/gis-registry migrate
 
-demo: setup
+demo: setup  ## load the demo, write the maps, serve on HOST:PORT (make demo PORT=8001)
+	@$(BIN)/gis-registry serve --host $(HOST) --port $(PORT) --check >/dev/null
 	$(BIN)/gis-registry demo --if-empty
 	$(BIN)/gis-registry demo-summary
 	$(BIN)/gis-registry map all -o out/maps
-	@echo "serving the registry at http://127.0.0.1:8000 (OGC API, /maps); Ctrl-C to stop"
-	$(BIN)/gis-registry serve --host 127.0.0.1 --port 8000
+	@echo "serving the registry at http://$(HOST):$(PORT) (OGC API, /maps); Ctrl-C to stop"
+	$(BIN)/gis-registry serve --host $(HOST) --port $(PORT)
 
 notebooks: setup  ## JupyterLab on notebooks/, reading the running registry (run `make demo` once first)
 	./scripts/notebooks.sh $(JUPYTER_ARGS)

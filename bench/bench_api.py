@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from bench.progress import bar
 from gis_registry.server import free_port
 
 HERE = Path(__file__).resolve().parent
@@ -97,7 +98,8 @@ def prepare_database(scale: float, *, synthetic: bool, reuse: bool) -> str:
         try:
             from gis_registry.demo import load_demo
 
-            load_demo(engine, seed=52, scale=scale)
+            with bar(f"demo scale {scale:g}") as progress:
+                load_demo(engine, seed=52, scale=scale, progress=progress)
             with engine.connect() as conn:
                 loaded = conn.exec_driver_sql("SELECT count(*) FROM roads").scalar_one() > 0
         except Exception as exc:  # the generator may not be there yet: say so, go synthetic

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.progress import bar
+
 
 def ogr_dsn(url: str) -> tuple[str, dict[str, str]]:
     """An ogr2ogr ``PG:`` connection string (password passed in the environment)."""
@@ -53,7 +55,8 @@ def run(scale: float, seed: int) -> dict:
     plan = plan_demo(seed=seed, scale=scale)
     plan_s = time.perf_counter() - started
     started = time.perf_counter()
-    counts, seconds = load_plan(engine, plan)
+    with bar(f"COPY scale {scale:g}") as progress:
+        counts, seconds = load_plan(engine, plan, progress=progress)
     load_s = time.perf_counter() - started
     engine.dispose()
 

@@ -49,6 +49,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from bench.progress import bar
+
 TARGETS = {
     "build_s": 15.0,
     "build_mb": 2048.0,
@@ -92,7 +94,8 @@ def bench_engine(scale: float, *, reload: bool = False):
     started = time.perf_counter()
     engine = make_engine(settings, url=create_test_database(settings, suffix, per_process=False))
     upgrade(engine)
-    load_demo(engine, seed=52, scale=scale)
+    with bar(f"demo scale {scale:g}") as progress:
+        load_demo(engine, seed=52, scale=scale, progress=progress)
     with engine.begin() as conn:
         # a marker that the load finished, so an interrupted load is redone next time
         conn.execute(
@@ -757,7 +760,8 @@ def main(argv: list[str] | None = None) -> dict:
         _reset_peak()
         rss_before = _rss_mb()
         started = time.perf_counter()
-        net = load_network(conn, cache=None)
+        with bar("network build") as progress:
+            net = load_network(conn, cache=None, progress=progress)
         build_s = time.perf_counter() - started
         # The peak resident memory during the build, above what the process held before.
         build_mb = _peak_rss_mb() - rss_before

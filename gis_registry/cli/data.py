@@ -35,6 +35,7 @@ def demo(
 
     Refuses to replace data the demo did not load (an import, OSM) unless --force.
     """
+    from gis_registry.cli._progress import progress_bar
     from gis_registry.db import migrate as m
     from gis_registry.demo import load_demo, registry_is_empty
 
@@ -44,7 +45,8 @@ def demo(
         if if_empty and not registry_is_empty(eng):
             echo("registry already holds data; leaving it as it is (drop --if-empty to reload)")
             return
-        report = load_demo(eng, seed=seed, scale=scale, force=force)
+        with progress_bar("demo") as step:
+            report = load_demo(eng, seed=seed, scale=scale, force=force, progress=step)
     for layer, count in report.counts.items():
         echo(f"{layer:>20}: {count:>9,}")
     echo(f"loaded in {report.seconds:.1f} s (seed {seed}, scale {scale:g})")

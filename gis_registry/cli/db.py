@@ -73,10 +73,18 @@ def migrate(
     revision: Annotated[str, typer.Argument(help="target revision")] = "head",
     down: Annotated[bool, typer.Option("--down", help="downgrade to REVISION")] = False,
 ) -> None:
-    """Bring the schema to REVISION (default: the latest)."""
+    """Bring the schema to REVISION (default: the latest).
+
+    Creates the PostgreSQL extensions the schema needs (PostGIS, pgRouting) when the role may;
+    otherwise says which is missing and which OS package provides it.
+    """
     from gis_registry.db import migrate as m
 
     with user_errors():
         eng = engine()
+        if not down:
+            created = m.ensure_extensions(eng)
+            if created:
+                echo(f"created extension{'s' * (len(created) > 1)} {', '.join(created)}")
         (m.downgrade if down else m.upgrade)(eng, revision)
         echo(f"schema at revision {m.current(eng)}")

@@ -1,5 +1,5 @@
-"""``map zoning | condition | water | route | critical | hazard | network | all``: maps as HTML
-files that work offline. Folium is imported inside the commands."""
+"""``map zoning | condition | water | route | critical | hazard | coordination | network |
+all``: maps as HTML files that work offline. Folium is imported inside the commands."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from gis_registry.cli._common import (
 )
 
 map_app = typer.Typer(
-    help="Maps as HTML that work offline (zoning, condition, water, route, critical, hazard).",
+    help="Maps as HTML that work offline (zoning, condition, water, route, critical, hazard, "
+    "coordination, network).",
     no_args_is_help=True,
 )
 
@@ -135,8 +136,12 @@ def water(
 @map_app.command()
 def route(
     output: Output,
-    origin: Annotated[str, typer.Option("--from", help="LGO code (or village:ID, lon,lat)")],
-    destination: Annotated[str, typer.Option("--to", help="LGO code (or village:ID, lon,lat)")],
+    origin: Annotated[
+        str, typer.Option("--from", help="LGO code or unique name (or village:ID, lon,lat)")
+    ],
+    destination: Annotated[
+        str, typer.Option("--to", help="LGO code or unique name (or village:ID, lon,lat)")
+    ],
     closed_road: ClosedRoad = None,
     closed_bridge: ClosedBridge = None,
     hazard: Hazard = None,
@@ -186,6 +191,26 @@ def hazard(
 
 
 @map_app.command()
+def coordination(
+    output: Output,
+    fiscal_year: Annotated[
+        int | None,
+        typer.Option("--fiscal-year", help="Thai fiscal year in BE, e.g. 2570; default now"),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="condition as of (YYYY-MM-DD); default today")
+    ] = None,
+    offline: Offline = False,
+    assets: Assets = "files",
+    tiles: Tiles = None,
+) -> None:
+    """Budget coordination: LGOs shaded by the backlog of every funding body, with each body's
+    backlog and programmed works."""
+    day = parse_date(as_of, "as_of")
+    _write("coordination", output, offline, assets, fiscal_year=fiscal_year, as_of=day, tiles=tiles)
+
+
+@map_app.command()
 def network(
     output: Output,
     tolerance_m: Annotated[
@@ -207,13 +232,25 @@ def all_maps(
     output: Annotated[Path, typer.Option("-o", "--output", help="folder")] = Path("out/maps"),
     offline: Offline = False,
 ) -> None:
-    """Write the demo set of maps and an index into a folder; print where."""
+    """Write the demo set of maps and an index into a folder; print each as it is written."""
+    from gis_registry.cli._progress import progress_bar
     from gis_registry.maps.catalog import write_demo_maps
 
-    with user_errors(), engine().connect() as conn:
-        written = write_demo_maps(conn, output, mode="inline" if offline else "files")
-    for name, path in written.paths.items():
-        echo(f"{name:>10}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
-    for name, why in written.skipped.items():
-        echo(f"{name:>10}: left out ({why})")
-    echo(f"maps written to {output.resolve()} (open {output.resolve() / 'index.html'})")
+    with user_errors(), engine().connect() as conn, progress_bar("maps") as bar:
+
+        def written(name: str, path: Path | None, why: str | None) -> None:
+            if path is not None:
+                bar.echo(f"{name:>12}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+            elif why is not None:
+                bar.echo(f"{name:>12}: left out ({why})")
+
+        maps = write_demo_maps(
+            conn,
+            output,
+            mode="inline" if offline else "files",
+            progress=bar,
+            on_map=written,
+        )
+    index = maps.paths["index"]
+    echo(f"{'index':>12}: {index}")
+    echo(f"maps written to {output.resolve()} (open {index.resolve()})")

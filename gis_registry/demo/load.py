@@ -8,6 +8,7 @@ source ``demo``) so that the next load can tell.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import psycopg
 from psycopg import sql
@@ -23,6 +24,14 @@ from gis_registry.io.clear import clear_layers
 
 # Reference data every registry holds after ``migrate`` (0004): not "data" for these checks.
 REFERENCE_LAYERS = ("zoning_categories",)
+# (stage, steps done, steps in all), called as a load goes: a shell draws a progress bar.
+Progress = Callable[[str, int, int], None]
+# Steps of a load besides one per layer: clearing, sequences and users, analysing.
+_LOAD_STEPS = 3
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    """The progress callback of a caller that wants none."""
 
 
 def _row_counts(conn: Connection) -> dict[str, int]:
@@ -117,7 +126,7 @@ def _attach_users(conn: Connection, users: list[dict[str, object]]) -> None:
 
 
 def load_plan(
-    engine: Engine, plan: DemoPlan, *, force: bool = False
+    engine: Engine, plan: DemoPlan, *, force: bool = False, progress: Progress | None = None
 ) -> tuple[dict[str, int], dict[str, float]]:
     """COPY a planned province into the registry, replacing what its layers held.
 
@@ -138,6 +147,9 @@ def load_plan(
     force
         Replace the registry's data even when the demo did not load it (see
         :func:`check_replaceable`, which runs first, with the layers locked).
+    progress
+        Called ``(stage, done, total)`` before each step (clearing, each layer, analysing)
+        and once at the end, ``done == total``.
 
     Returns
     -------
@@ -153,6 +165,7 @@ def load_plan(
     layer = "(clear)"
     counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
+    step = _steps(progress, len(LAYERS) + _LOAD_STEPS)
     try:
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL statement_timeout = 0"))
@@ -162,6 +175,7 @@ def load_plan(
             conn.execute(text(f"LOCK TABLE {', '.join(LAYERS)} IN ACCESS EXCLUSIVE MODE"))
             if not force:
                 check_replaceable(conn)
+            step("clearing")
             started = time.perf_counter()
             users = _detach_users(conn)
             before = clear_layers(conn, list(LAYERS))  # the DPT palette too: reloaded below
@@ -170,11 +184,13 @@ def load_plan(
             assert raw is not None  # the psycopg connection of a live pool connection
             with raw.cursor() as cur:
                 for layer, table in LAYERS.items():
+                    step(layer)
                     started = time.perf_counter()
                     frame = plan.frames[layer]
                     columns = [c.name for c in table.columns if c.name in frame.columns]
                     counts[layer] = copy_frame(cur, layer, frame[columns])
                     seconds[layer] = time.perf_counter() - started
+                step("sequences")
                 for layer, table in LAYERS.items():
                     if "id" in table.columns and table.columns["id"].primary_key:
                         cur.execute(
@@ -200,10 +216,12 @@ def load_plan(
                 ],
             )
             layer = "(analyze)"
+            step("analysing")
             started = time.perf_counter()
             for name in LAYERS:
                 conn.execute(text(f"ANALYZE {name}"))
             seconds[layer] = time.perf_counter() - started
+            step("loaded")
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot load the demo: {exc}") from exc
     except psycopg.Error as exc:
@@ -213,8 +231,26 @@ def load_plan(
     return counts, seconds
 
 
+def _steps(progress: Progress | None, total: int) -> Callable[[str], None]:
+    """A function that reports the next of ``total`` steps to ``progress``."""
+    report = progress or _quiet
+    count = 0
+
+    def step(stage: str) -> None:
+        nonlocal count
+        report(stage, min(count, total), total)
+        count += 1
+
+    return step
+
+
 def load_demo(
-    engine: Engine, *, seed: int = 52, scale: float = 1, force: bool = False
+    engine: Engine,
+    *,
+    seed: int = 52,
+    scale: float = 1,
+    force: bool = False,
+    progress: Progress | None = None,
 ) -> DemoReport:
     """Replace the registry's layers with the demo province (all or nothing).
 
@@ -232,6 +268,9 @@ def load_demo(
         See :func:`gis_registry.demo.plan_demo`.
     force
         Replace imported (or otherwise foreign) data too.
+    progress
+        Called ``(stage, done, total)`` as the load goes: planning, then the steps of
+        :func:`load_plan` (shifted by one), last with ``done == total``.
 
     Returns
     -------
@@ -247,8 +286,13 @@ def load_demo(
     if not force:
         with engine.connect() as conn:
             check_replaceable(conn)
+    total = 1 + len(LAYERS) + _LOAD_STEPS
+    _steps(progress, total)("planning")
     plan = plan_demo(seed=seed, scale=scale)
-    counts, _ = load_plan(engine, plan, force=force)
+    after_plan = None
+    if progress is not None:
+        after_plan = lambda stage, done, _total: progress(stage, done + 1, total)  # noqa: E731
+    counts, _ = load_plan(engine, plan, force=force, progress=after_plan)
     return DemoReport(
         counts=counts,
         seconds=time.perf_counter() - started,

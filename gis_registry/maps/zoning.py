@@ -52,20 +52,19 @@ def zone_style(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve_local_body(conn: Connection, local_body: int | str) -> dict[str, Any]:
-    """An LGO by id or DOPA code (or exact Thai/English name)."""
-    row = (
-        conn.execute(
-            text(
-                "SELECT id, code, name_th, name_en FROM local_bodies "
-                "WHERE id::text = :v OR code = :v OR name_th = :v OR name_en = :v "
-                "ORDER BY id LIMIT 1"
-            ),
-            {"v": str(local_body)},
-        )
-        .mappings()
-        .first()
+    """An LGO by id or DOPA code, or by a unique Thai or English name as every command takes
+    it (:func:`gis_registry.queries.places.resolve_local_body`: an ambiguous name raises
+    :class:`~gis_registry.errors.AmbiguousName` listing the candidates)."""
+    from gis_registry.queries.places import resolve_local_body as code_of
+
+    sql = text(
+        "SELECT id, code, name_th, name_en FROM local_bodies "
+        "WHERE code = :v OR id::text = :v ORDER BY code = :v DESC, id LIMIT 1"
     )
+    row = conn.execute(sql, {"v": str(local_body).strip()}).mappings().first()
     if row is None:
+        row = conn.execute(sql, {"v": code_of(conn, str(local_body))}).mappings().first()
+    if row is None:  # pragma: no cover - code_of answers only codes that exist
         raise NotFound(f"no local body '{local_body}' (give its id, code or name)")
     return dict(row)
 

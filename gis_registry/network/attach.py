@@ -1,5 +1,6 @@
 """Places on the network: LGO offices, villages and district offices, each attached to its
-nearest network node, and the parsing of route endpoints (LGO code, village id, lon,lat).
+nearest network node, and the parsing of route endpoints (LGO code or name, village id,
+lon,lat).
 
 A place attaches to the nearest node of the whole network (a KD-tree in the network's metric
 CRS, the province's UTM zone: :attr:`.RoadArrays.metric_srid`), whatever
@@ -33,6 +34,7 @@ from sqlalchemy import Connection, text
 
 from gis_registry.errors import NotFound, ValidationError
 from gis_registry.network.topology import to_metric
+from gis_registry.queries.places import LIST_HINT, match_local_body
 
 PLACE_KINDS = ("lgo", "village", "district")
 # Farthest a route endpoint may lie from its network node, in metres (see the module docstring).
@@ -424,20 +426,47 @@ def require_attached(
 
 _NUMBER = r"[-+]?\d+(?:\.\d*)?"
 _COORDS = re.compile(rf"^\s*({_NUMBER})\s*[, ]\s*({_NUMBER})\s*$")
+ENDPOINT_HINT = (
+    "an endpoint is an LGO code or name, village:ID, district:CODE or lon,lat; "
+    "`gis-registry lgo list` lists the LGOs"
+)
 _PREFIXED = re.compile(r"^(village|v|district|lgo):(.+)$", re.IGNORECASE)
 
 
-def resolve_endpoint(places: Places, node_xy: np.ndarray, value) -> Anchor:
-    """Turn an LGO code, ``village:ID`` (or an int), ``district:CODE``, a village code,
-    ``"lon,lat"`` or a ``(lon, lat)`` pair into an :class:`Anchor`.
-
-    A bare string is tried as an LGO code, then a DOPA village code, then a village id, then
-    coordinates; ``village:ID`` and ``lgo:CODE`` say which when codes could be mistaken.
+def lgo_row(places: Places, value: str, *, hint: str = LIST_HINT) -> int:
+    """The row of the local body ``value`` names: its code, or a unique Thai or English name
+    (:func:`~gis_registry.queries.places.match_local_body`).
 
     Raises
     ------
+    AmbiguousName
+        Several local bodies answer to the name (a :class:`NotFound`); it lists them.
     NotFound
-        When no place has that code or id.
+        None does; the message suggests the closest names and ends with ``hint``.
+    """
+    row = places.row("lgo", str(value).strip())
+    if row >= 0:
+        return row
+    lgos = places.rows_of("lgo").tolist()
+    names = ((places.key[i], places.name_th[i], places.name_en[i]) for i in lgos)
+    return places.row("lgo", match_local_body(value, names, hint=hint))
+
+
+def resolve_endpoint(places: Places, node_xy: np.ndarray, value) -> Anchor:
+    """Turn an LGO code or name, ``village:ID`` (or an int), ``district:CODE``, a village
+    code, ``"lon,lat"`` or a ``(lon, lat)`` pair into an :class:`Anchor`.
+
+    A bare string is tried as an LGO code, then a DOPA village code, then a village id, then
+    coordinates, and last as the Thai or English name of an LGO (:func:`lgo_row`: a code
+    never loses to a name); ``village:ID`` and ``lgo:CODE`` (or ``lgo:NAME``) say which when
+    codes could be mistaken.
+
+    Raises
+    ------
+    AmbiguousName
+        A name several LGOs answer to (a :class:`NotFound`); it lists them.
+    NotFound
+        When no place has that code, id or name (the closest LGO names suggested).
     ValidationError
         When coordinates are not in the province.
     """
@@ -452,11 +481,10 @@ def resolve_endpoint(places: Places, node_xy: np.ndarray, value) -> Anchor:
     m = _PREFIXED.match(s)
     if m:
         kind = {"v": "village"}.get(m.group(1).lower(), m.group(1).lower())
-        what = {
-            "village": "village with id",
-            "lgo": "local body with code",
-            "district": "district with code",
-        }[kind]
+        if kind == "lgo":
+            row = lgo_row(places, m.group(2).strip(), hint=ENDPOINT_HINT)
+            return _anchor(places, row, places.key[row])
+        what = {"village": "village with id", "district": "district with code"}[kind]
         return _place(places, kind, m.group(2).strip(), f"no {what} '{m.group(2).strip()}'")
     row = places.row("village_code", s)
     if row < 0 and s.isdigit():  # a bare number that is no LGO code: a village id
@@ -466,10 +494,8 @@ def resolve_endpoint(places: Places, node_xy: np.ndarray, value) -> Anchor:
     m = _COORDS.match(s)
     if m:
         return _point(places, node_xy, float(m.group(1)), float(m.group(2)))
-    raise NotFound(
-        f"no local body with code '{s}' (an endpoint is an LGO code, village:ID, "
-        "district:CODE or lon,lat)"
-    )
+    row = lgo_row(places, s, hint=ENDPOINT_HINT)
+    return _anchor(places, row, places.key[row])
 
 
 def _place(places: Places, kind: str, key: str, message: str) -> Anchor:

@@ -195,6 +195,17 @@ class Network:
         return shapely.linestrings(coords, indices=np.repeat(np.arange(len(edges)), counts))
 
 
+# (stage, steps done, steps in all), called as a build goes: a shell draws a progress bar.
+Progress = Callable[[str, int, int], None]
+# The steps of load_network's build: reading roads, bridges, topology, places, hierarchy.
+BUILD_STEPS = ("roads", "bridges", "topology", "places", "hierarchy")
+
+
+def _step(progress: Progress | None, stage: str) -> None:
+    if progress is not None:
+        progress(stage, BUILD_STEPS.index(stage), len(BUILD_STEPS))
+
+
 def build_network(
     roads: RoadArrays,
     bridges: BridgeArrays,
@@ -202,16 +213,19 @@ def build_network(
     *,
     config: NetworkConfig | None = None,
     stamp: tuple = (),
+    progress: Progress | None = None,
 ) -> Network:
     """Build a :class:`Network` from arrays; ``places_reader(node_xy, metric_srid)`` returns
     the places attached to the nodes at ``node_xy`` (metres in EPSG:``metric_srid``, the roads'
-    metric CRS)."""
+    metric CRS). ``progress(stage, done, total)`` hears of the topology and places steps."""
     config = config or NetworkConfig()
+    _step(progress, "topology")
     topo = build_topology(roads, tolerance_m=config.tolerance_m)
     road = topo.road
     time_s = edge_times(
         topo.length_m, roads.class_idx[road], roads.surface_idx[road], config.speeds
     )
+    _step(progress, "places")
     net = Network(
         stamp=stamp,
         config=config,
@@ -483,6 +497,7 @@ def load_network(
     *,
     config: NetworkConfig | None = None,
     cache: NetworkCache | None = DEFAULT_CACHE,
+    progress: Progress | None = None,
 ) -> Network:
     """The road network of the registry behind ``conn``, from the cache when still current.
 
@@ -494,6 +509,9 @@ def load_network(
         Snapping tolerance and speeds (default :class:`NetworkConfig`).
     cache
         Where built networks are kept; None builds afresh every time.
+    progress
+        Called ``(stage, done, total)`` at each step of a build (:data:`BUILD_STEPS`), last
+        with ``done == total``; never when the network comes from the cache.
     """
     config = config or NetworkConfig()
     stamp = network_stamp(conn)
@@ -501,14 +519,22 @@ def load_network(
     def build() -> Network:
         # read_roads looks up the registry's metric CRS (one small query); the bridges and
         # places are then projected in the roads' CRS, so the whole network shares one.
+        _step(progress, "roads")
+        roads = read_roads(conn)
+        _step(progress, "bridges")
+        bridges = read_bridges(conn)
         net = build_network(
-            read_roads(conn),
-            read_bridges(conn),
+            roads,
+            bridges,
             lambda node_xy, srid: read_places(conn, node_xy, metric_srid=srid),
             config=config,
             stamp=stamp,
+            progress=progress,
         )
+        _step(progress, "hierarchy")
         net.hierarchy("time")  # built now, so that the first route does not pay for it
+        if progress is not None:
+            progress("built", len(BUILD_STEPS), len(BUILD_STEPS))
         return net
 
     if cache is None:

@@ -34,7 +34,9 @@ class Builder:
         self.fail = fail
         self.lock = threading.Lock()
 
-    def __call__(self, roads, bridges, places_reader, *, config=None, stamp=()) -> FakeNetwork:
+    def __call__(
+        self, roads, bridges, places_reader, *, config=None, stamp=(), progress=None
+    ) -> FakeNetwork:
         with self.lock:
             self.calls += 1
             n = self.calls
