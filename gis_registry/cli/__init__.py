@@ -18,16 +18,19 @@ from gis_registry.cli import (
     maps,
     network,
     network_check,
+    places,
     serve,
 )
+from gis_registry.cli._common import Commands
 
 app = typer.Typer(
+    cls=Commands,
     help="Lampang PAO geospatial infrastructure asset registry.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 
-for _group in (db, data, files, network, network_check, analysis, maps, auth, serve):
+for _group in (db, data, files, places, network, network_check, analysis, maps, auth, serve):
     _group.register(app)
 
 __all__ = ["app"]

@@ -1,5 +1,6 @@
 """Plumbing every command shares, written once: the engine, error printing, UTF-8 output of
-reports (text, ``--json``, ``--csv``), dates, geometries and the closure options.
+reports (text for people via :mod:`gis_registry.cli._human`, ``--json``, ``--csv``), dates,
+amounts, geometries, the closure options, and help that shows flags as flags.
 
 A user's mistake (any :class:`~gis_registry.errors.GisRegistryError`, or a database error
 such as a refused connection) prints ``error: ...`` on stderr and exits 1; never a traceback.
@@ -10,15 +11,17 @@ Heavy imports (pandas, geopandas, the analyses) stay inside the functions: ``gis
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, get_args, get_origin
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from gis_registry.errors import GisRegistryError, ValidationError
+from gis_registry.errors import AmbiguousName, GisRegistryError, ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -30,26 +33,48 @@ T = TypeVar("T")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON (Thai as is, dates ISO)")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="print CSV (UTF-8)")]
+# How many rows of each long list the text output prints (--json and --csv give every row).
+LimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit", min=1, metavar="N", help="rows of each list in the text output (default 20)"
+    ),
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="every row in the text output")]
+DATE = "YYYY-MM-DD"  # the metavar of every date option
 
 # The closure vocabulary of every network command, the API and the route map.
 ClosedRoad = Annotated[
     list[str] | None,
-    typer.Option("--closed-road", help="closed road segment id (repeatable, or 12,14)"),
+    typer.Option(
+        "--closed-road", metavar="ID", help="closed road segment id (repeatable, or 12,14)"
+    ),
 ]
 ClosedBridge = Annotated[
-    list[str] | None, typer.Option("--closed-bridge", help="closed bridge id (repeatable)")
+    list[str] | None,
+    typer.Option("--closed-bridge", metavar="ID", help="closed bridge id (repeatable)"),
 ]
 Hazard = Annotated[
     list[str] | None,
-    typer.Option("--hazard", help="hazard area id (e.g. a flood) closing its roads (repeatable)"),
+    typer.Option(
+        "--hazard",
+        metavar="ID",
+        help="hazard area id (e.g. a flood) closing its roads (repeatable)",
+    ),
 ]
 ClosedArea = Annotated[
     list[str] | None,
-    typer.Option("--closed-area", help="area closed to traffic: WKT or a vector file"),
+    typer.Option(
+        "--closed-area", metavar="WKT|FILE", help="area closed to traffic: WKT or a vector file"
+    ),
 ]
 Tonnes = Annotated[
     float | None,
-    typer.Option("--vehicle-tonnes", help="vehicle weight: lighter-rated bridges are closed"),
+    typer.Option(
+        "--vehicle-tonnes",
+        metavar="TONNES",
+        help="vehicle weight: lighter-rated bridges are closed",
+    ),
 ]
 AllWeather = Annotated[
     bool, typer.Option("--all-weather", help="only all-weather surfaces (no laterite, earth)")
@@ -92,11 +117,15 @@ def print_json(payload: Any) -> None:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the library's errors and database errors into ``error: ...`` and exit code 1."""
+    """Turn the library's errors and database errors into ``error: ...`` and exit code 1 (2
+    for a name several records answer to)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
         yield
+    except AmbiguousName as exc:  # a usage error: exit 2, the candidates one a line
+        typer.secho(f"error: {exc.listing()}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
     except GisRegistryError as exc:
         fail(exc)
     except SQLAlchemyError as exc:
@@ -123,9 +152,18 @@ def run(work: Callable[[Connection], T]) -> T:
             eng.dispose()
 
 
-def emit(report: Report, *, as_json: bool, as_csv: bool, table: str | None = None) -> None:
-    """Print a report: ``--json`` its :meth:`~Report.to_dict`, ``--csv`` one table, or text
-    (the single figures, then the table)."""
+def emit(
+    report: Report,
+    *,
+    as_json: bool,
+    as_csv: bool,
+    table: str | None = None,
+    limit: int | None = None,
+    everything: bool = False,
+) -> None:
+    """Print a report: ``--json`` its :meth:`~Report.to_dict`, ``--csv`` one table (all rows),
+    or text for people (:func:`gis_registry.cli._human.render_report`: the summary, then its
+    tables cut at ``limit`` rows unless ``everything``)."""
     from gis_registry.analysis import output
 
     if as_json and as_csv:
@@ -137,17 +175,10 @@ def emit(report: Report, *, as_json: bool, as_csv: bool, table: str | None = Non
     elif as_csv:
         write(output.to_csv(frame))
     else:
-        import pandas as pd
+        from gis_registry.cli._human import render_report
 
-        lines = [report.title]
-        lines += [
-            f"{k}: {output.plain(v)}"
-            for k, v in report.summary.items()
-            if not isinstance(v, (list, dict))
-        ]
-        with pd.option_context("display.max_rows", 60, "display.width", 160):
-            lines.append(output.table(frame).to_string(index=False) if len(frame) else "(none)")
-        write("\n".join(lines) + "\n")
+        with user_errors():
+            write(render_report(report, table=table, limit=limit, everything=everything))
 
 
 def parse_date(value: str | None, name: str) -> date | None:
@@ -158,6 +189,17 @@ def parse_date(value: str | None, name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         fail(ValidationError("options", [(None, name, f"'{value}' is not a YYYY-MM-DD date")]))
+
+
+def parse_amount(value: str, name: str = "budget_thb") -> float:
+    """An amount of THB as people write it (``50m``, ``50,000,000``, ``5e7``); a wrong one is
+    one line naming the option and the forms accepted, exit code 1."""
+    from gis_registry.fiscal import parse_amount as parse
+
+    try:
+        return parse(value, field=name, layer="options")
+    except ValidationError as exc:
+        fail(exc)
 
 
 def read_file(value: str, name: str) -> Any:
@@ -225,3 +267,65 @@ def progress() -> Any:
         disable=not console.is_terminal,
         transient=False,
     )
+
+
+# -- help ------------------------------------------------------------------------------------
+# Typer 0.29's rich help prints every option's Python type (`--json <bool>`, `--kind
+# <list[str]>`), flags included. Click's convention is kept instead: a flag shows no value, an
+# option shows what to write (its own metavar when it has one, else one of these).
+_METAVARS: dict[Any, str] = {int: "INTEGER", float: "NUMBER", str: "TEXT", Path: "PATH"}
+
+
+def plain_metavars(params: Iterable[Any]) -> None:
+    """Give each option without a metavar one a person reads: none for a flag, ``NUMBER``,
+    ``TEXT``, ``PATH`` or the choices (``time|distance``) for the others."""
+    for param in params:
+        if getattr(param, "param_type_name", None) != "option" or param.metavar is not None:
+            continue
+        if param.is_flag or param.count:
+            param.metavar = ""
+            continue
+        desc = param.type_descriptor
+        if desc.is_choice:
+            choices = desc.choices or ()
+            param.metavar = "|".join(str(getattr(c, "value", c)) for c in choices)
+            continue
+        annotation = desc.annotation
+        if get_origin(annotation) is list:
+            annotation = get_args(annotation)[0]
+        if isinstance(annotation, type) and issubclass(annotation, Enum):
+            param.metavar = "|".join(str(m.value) for m in annotation)
+        else:
+            param.metavar = _METAVARS.get(annotation, getattr(annotation, "__name__", "VALUE"))
+
+
+def _plain_help(command: Any, ctx: Any) -> None:
+    plain_metavars(command.get_params(ctx))  # the --help option too (made on first use)
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub, ctx)
+
+
+class Command(TyperCommand):
+    """A command whose ``--help`` shows flags as flags (:func:`plain_metavars`); for commands
+    added straight to the main app (``app.command("route", cls=Command)``)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:  # noqa: D102 (click's)
+        params = super().get_params(ctx)
+        plain_metavars(params)
+        return params
+
+
+class Commands(TyperGroup):
+    """A command group whose help, and the help of every command under it, shows flags as
+    flags (:func:`plain_metavars`): ``typer.Typer(cls=Commands)``."""
+
+    def get_params(self, ctx: Any) -> list[Any]:  # noqa: D102 (click's)
+        params = super().get_params(ctx)
+        plain_metavars(params)
+        return params
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:  # noqa: D102 (click's)
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _plain_help(command, ctx)
+        return command

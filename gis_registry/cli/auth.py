@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gis_registry.cli._common import echo, engine, user_errors
+from gis_registry.cli._common import Commands, echo, engine, user_errors, write
 
-users_app = typer.Typer(help="Users of the HTTP API and their roles.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys (stored hashed; shown once).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from gis_registry.cli._human import Col
+
+users_app = typer.Typer(
+    cls=Commands, help="Users of the HTTP API and their roles.", no_args_is_help=True
+)
+keys_app = typer.Typer(
+    cls=Commands, help="API keys (stored hashed; shown once).", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,7 +31,9 @@ def users_add(
     role: Annotated[str, typer.Option(help="viewer, editor or admin")] = "viewer",
     local_body: Annotated[
         int | None,
-        typer.Option("--local-body", help="id of the local body (LGO) an editor works for"),
+        typer.Option(
+            "--local-body", metavar="ID", help="id of the local body (LGO) an editor works for"
+        ),
     ] = None,
     display_name: Annotated[str | None, typer.Option(help="full name")] = None,
 ) -> None:
@@ -45,10 +54,18 @@ def users_list() -> None:
 
     with user_errors(), engine().connect() as conn:
         users = list_users(conn)
-    for user in users:
-        state = "active" if user["active"] else "inactive"
-        body = user["local_body_id"] if user["local_body_id"] is not None else "-"
-        echo(f"{user['id']:>4}  {user['username']:<24} {user['role']:<7} {body:>6}  {state}")
+    from gis_registry.cli._human import USER_COLUMNS
+
+    rows = [{**u, "state": "active" if u["active"] else "inactive"} for u in users]
+    write(_listing("users", rows, USER_COLUMNS))
+
+
+def _listing(title: str, rows: list[dict], cols: tuple[Col, ...]) -> str:
+    """The rows as a table for a person (every row: these lists are short)."""
+    from gis_registry.cli._human import console_width, listing, render
+
+    width = console_width()
+    return render(listing(rows, cols, heading=title, limit=None, width=width), width=width)
 
 
 @keys_app.command("create")
@@ -86,6 +103,7 @@ def keys_list(
 
     with user_errors(), engine().connect() as conn:
         keys = list_keys(conn, username)
-    for key in keys:
-        state = "revoked" if key["revoked_at"] else "active"
-        echo(f"{key['prefix']}  {key['username']:<24} {state:<8} {key['name'] or ''}")
+    from gis_registry.cli._human import KEY_COLUMNS
+
+    rows = [{**k, "state": "revoked" if k["revoked_at"] else "active"} for k in keys]
+    write(_listing("API keys", rows, KEY_COLUMNS))

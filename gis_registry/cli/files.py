@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from gis_registry.cli._common import echo, engine, print_json, progress, user_errors
+from gis_registry.cli._common import Command, echo, engine, print_json, progress, user_errors
 
 
 def register(app: typer.Typer) -> None:
     """Add the file commands to the main app."""
-    app.command("import")(import_)
-    app.command("export")(export)
-    app.command("import-osm")(import_osm)
+    app.command("import", cls=Command)(import_)
+    app.command("export", cls=Command)(export)
+    app.command("import-osm", cls=Command)(import_osm)
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -38,10 +38,17 @@ def import_(
     ],
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help="FIELD=COLUMN: take a field from a column of the file"),
+        typer.Option(
+            "--map",
+            metavar="FIELD=COLUMN",
+            help="FIELD=COLUMN: take a field from a column of the file",
+        ),
     ] = None,
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="FIELD=VALUE: the same value for every record")
+        list[str] | None,
+        typer.Option(
+            "--set", metavar="FIELD=VALUE", help="FIELD=VALUE: the same value for every record"
+        ),
     ] = None,
     mapping: Annotated[
         Path | None,

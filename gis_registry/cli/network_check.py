@@ -9,18 +9,30 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gis_registry.cli._common import CsvOpt, JsonOpt, echo, engine, fail, print_json, user_errors
+from gis_registry.cli._common import (
+    AllOpt,
+    Commands,
+    CsvOpt,
+    JsonOpt,
+    LimitOpt,
+    echo,
+    engine,
+    fail,
+    print_json,
+    user_errors,
+)
 from gis_registry.cli._common import write as write_text
 from gis_registry.cli.network import cli_network
 
 if TYPE_CHECKING:
     from gis_registry.network.check import NetworkCheck
+    from gis_registry.network.fix import NetworkFix
 
 network_app = typer.Typer(
+    cls=Commands,
     help="The road network's topology: dangles, near misses, crossings, islands (and --fix).",
     no_args_is_help=True,
 )
-TABLE_ROWS = 30
 
 
 def register(app: typer.Typer) -> None:
@@ -42,52 +54,69 @@ def findings_csv(result: NetworkCheck) -> str:
     return out.getvalue()
 
 
-def _metres(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f} m"
-
-
-def print_summary(result: NetworkCheck) -> None:
-    """The counts per kind, the tolerance, the islands, then the first findings."""
+def check_text(result: NetworkCheck, *, limit: int | None, fixed: NetworkFix | None = None) -> str:
+    """The check for a person: what a --fix did, the counts per kind, the network's parts
+    (the main network and each island, with its villages), then the findings (crossings and
+    near misses first), each list cut at ``limit`` rows."""
+    from gis_registry.cli._human import (
+        CHECK_COUNT_COLUMNS,
+        CHECK_FINDING_COLUMNS,
+        CHECK_ISLAND_COLUMNS,
+        console_width,
+        document,
+        listing,
+    )
     from gis_registry.network.check import DANGLE_SEARCH_M, KIND_LABELS, KINDS
 
-    echo(
+    width = console_width()
+    notes = []
+    if fixed is not None:
+        notes.append(
+            f"fixed: noded {fixed.counts['crossing']} crossing(s), snapped "
+            f"{fixed.counts['near_miss']} near miss(es); {len(fixed.roads_updated)} roads "
+            "updated (each change is in the feature history)"
+        )
+        notes += [f"left road {i['road_id']} as it is: {i['reason']}" for i in fixed.left]
+    counts = [
+        {"count": result.counts[k], "en": KIND_LABELS[k][1], "th": KIND_LABELS[k][0]} for k in KINDS
+    ]
+    islands = []
+    for island in result.islands:
+        why = "the PAO office's" if island["main_by"] == "pao_office" else "the longest: no PAO"
+        islands.append(
+            {
+                **island,
+                "where": f"main network ({why})"
+                if island["main"]
+                else f"island #{island['component']}",
+                "distance_m": None if island["main"] else island["distance_m"],
+                "names": ", ".join(v["name_th"] for v in island["villages"]) or "-",
+            }
+        )
+    order = {kind: i for i, kind in enumerate(("crossing", "near_miss", "duplicate"))}
+    findings = []
+    for f in sorted(result.findings, key=lambda f: order.get(f["kind"], 9)):
+        far = f["distance_m"] is None  # a dangle with no other road within the search
+        findings.append(
+            {
+                **f,
+                "roads": ", ".join(str(i) for i in f["road_ids"]),
+                "distance": f"> {DANGLE_SEARCH_M:,.0f} m" if far else f"{f['distance_m']:,.1f} m",
+            }
+        )
+    hint = "use --limit N or --all; every finding: --json, --csv or --report FILE"
+    blocks = [
+        listing(counts, CHECK_COUNT_COLUMNS, heading="findings by kind", limit=None, width=width),
+        listing(islands, CHECK_ISLAND_COLUMNS, heading="parts", limit=limit, width=width),
+        listing(
+            findings, CHECK_FINDING_COLUMNS, heading="findings", limit=limit, width=width, hint=hint
+        ),
+    ]
+    title = (
         f"network check: {result.n_roads:,} road segments, tolerance {result.tolerance_m:g} m "
         f"(network noding {result.noding_tolerance_m:g} m; metres in EPSG:{result.metric_srid})"
     )
-    for kind in KINDS:
-        th, en = KIND_LABELS[kind]
-        echo(f"  {result.counts[kind]:>7,}  {en} / {th}")
-    for island in result.islands[:20]:
-        why = "the PAO office's" if island["main_by"] == "pao_office" else "the longest: no PAO"
-        where = f"main network ({why})" if island["main"] else f"island #{island['component']}"
-        away = "" if island["main"] else f", {_metres(island['distance_m'])} from the main network"
-        echo(
-            f"  {where}: {island['n_roads']:,} roads, {island['length_m'] / 1000:,.2f} km, "
-            f"{island['n_villages']:,} villages, population {island['population']:,}{away}"
-        )
-        names = ", ".join(v["name_th"] for v in island["villages"][:10])
-        if names:
-            echo(f"      villages: {names}")
-    if len(result.islands) > 20:
-        echo(f"  ... and {len(result.islands) - 20:,} more islands")
-    order = {kind: i for i, kind in enumerate(("crossing", "near_miss", "duplicate"))}
-    shown = sorted(result.findings, key=lambda f: order.get(f["kind"], 9))[:TABLE_ROWS]
-    if not shown:
-        echo("no findings")
-        return
-
-    def far(value: float | None) -> str:  # a dangle with no other road within the search
-        return f"> {DANGLE_SEARCH_M:,.0f} m" if value is None else _metres(value)
-
-    echo(f"{'kind':<12} {'roads':<22} {'distance':>12}  position")
-    for f in shown:
-        roads = ",".join(str(i) for i in f["road_ids"][:3])
-        roads += "..." if len(f["road_ids"]) > 3 else ""
-        echo(
-            f"{f['kind']:<12} {roads:<22} {far(f['distance_m']):>12}  {f['lon']:.6f},{f['lat']:.6f}"
-        )
-    if len(result.findings) > len(shown):
-        echo(f"... {len(result.findings) - len(shown):,} more (--json, --csv or --report FILE)")
+    return document(title, [], blocks, notes=notes)
 
 
 @network_app.command("check")
@@ -104,15 +133,22 @@ def check_command(
         float | None,
         typer.Option(
             "--tolerance-m",
+            metavar="METRES",
             help="near-miss tolerance in metres (default: DEFAULT_TOLERANCE_M of "
             "gis_registry.network.check, stated in the output)",
         ),
     ] = None,
+    limit: LimitOpt = None,
+    show_all: AllOpt = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="write the findings as points: FILE.gpkg or FILE.geojson"),
+        typer.Option(
+            "--report",
+            metavar="FILE",
+            help="write the findings as points: FILE.gpkg or FILE.geojson",
+        ),
     ] = None,
 ) -> None:
     """Find dangles, near misses, crossings without a junction, duplicate and zero-length
@@ -146,14 +182,8 @@ def check_command(
     elif as_csv:
         write_text(findings_csv(result))
     else:
-        if fixed is not None:
-            echo(
-                f"fixed: noded {fixed.counts['crossing']} crossing(s), snapped "
-                f"{fixed.counts['near_miss']} near miss(es); {len(fixed.roads_updated)} roads "
-                "updated (each change is in the feature history)"
-            )
-            for item in fixed.left:
-                echo(f"  left road {item['road_id']} as it is: {item['reason']}")
-        print_summary(result)
+        from gis_registry.cli._human import rows_limit
+
+        write_text(check_text(result, limit=rows_limit(limit, show_all), fixed=fixed))
     if report is not None and not (as_json or as_csv):
         echo(f"findings written to {report}")

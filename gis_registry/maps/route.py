@@ -199,7 +199,13 @@ def _route_line(m, route, name: str, colour: str, *, dash: str | None = None) ->
         "name": esc(name),
         "length": _km(route.length_m),
         "time": _minutes(route.time_s),
-        "roads": esc(", ".join(dict.fromkeys(s["code"] or s["name_en"] for s in route.segments))),
+        "roads": esc(", ".join(dict.fromkeys(r["code"] or r["name_en"] for r in route.roads))),
+        "surface": esc(
+            f"{domain.label(domain.SURFACE_TERMS, route.worst_surface)} "
+            f"({'ทุกฤดู / all-weather' if route.all_weather else 'ไม่ทุกฤดู / not all-weather'})"
+        )
+        if route.worst_surface
+        else "–",
         "bridges": str(len(route.bridges)),
         "geometry": route.geometry,
     }
@@ -213,12 +219,13 @@ def _route_line(m, route, name: str, colour: str, *, dash: str | None = None) ->
             "dashArray": dash,
         },
         popup=folium.GeoJsonPopup(
-            ["name", "length", "time", "roads", "bridges"],
+            ["name", "length", "time", "roads", "surface", "bridges"],
             aliases=[
                 "เส้นทาง / Route",
                 "ระยะทาง / Length",
                 "เวลา / Time",
                 "ทาง / Roads",
+                "ผิวทางแย่สุด / Worst surface",
                 "สะพาน / Bridges",
             ],
         ),

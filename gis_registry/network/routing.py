@@ -11,13 +11,14 @@ apart, or that one-way roads leave no way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, text
 
-from gis_registry.errors import NotFound
+from gis_registry import domain
 from gis_registry.network.attach import (
     MAX_ATTACH_M,
     Anchor,
@@ -26,6 +27,7 @@ from gis_registry.network.attach import (
     check_attach_limit,
     far_from_node,
     format_metres,
+    lgo_row,
     require_attached,
     resolve_endpoint,
     roads_beyond_nodes,
@@ -41,7 +43,17 @@ from gis_registry.network.restrictions import (
     union_of,
 )
 
-__all__ = ["MAX_ATTACH_M", "Matrix", "Route", "TooFarFromRoad", "Unreachable", "matrix", "route"]
+__all__ = [
+    "MAX_ATTACH_M",
+    "Matrix",
+    "Route",
+    "TooFarFromRoad",
+    "Unreachable",
+    "matrix",
+    "road_runs",
+    "route",
+    "worst_surface",
+]
 
 
 # Names, owners and the latest inspection of the roads and bridges of a route, in one round
@@ -85,6 +97,78 @@ def _condition(row) -> dict | None:
     }
 
 
+def _badness(surface: str) -> tuple[bool, int]:
+    """How bad a surface is to drive: one that is not all-weather (laterite, earth) is worse
+    than any that is; within each, the domain's order (earth after laterite, crushed rock after
+    concrete after asphalt)."""
+    return surface not in domain.ALL_WEATHER_SURFACES, domain.SURFACES.index(surface)
+
+
+def worst_surface(surfaces: Iterable[str | None]) -> str | None:
+    """The worst of the surfaces driven.
+
+    Parameters
+    ----------
+    surfaces
+        Surface keys (:data:`gis_registry.domain.SURFACES`); None and unknown keys are ignored.
+
+    Returns
+    -------
+    str or None
+        The key of the worst surface: one that is not all-weather (laterite, then earth the
+        worst of all) before any all-weather one (asphalt, concrete, then crushed rock); None
+        when no known surface is given.
+    """
+    known = [s for s in surfaces if s in domain.SURFACES]
+    return max(known, key=_badness) if known else None
+
+
+def road_runs(segments: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive segments of one road (same code and Thai name) merged into one run.
+
+    A road driven twice with another between is two runs: the runs follow the route.
+
+    Parameters
+    ----------
+    segments
+        A route's segments, in the order driven (:attr:`Route.segments`).
+
+    Returns
+    -------
+    list of dict
+        One per run: the road's ``code``, ``name_th``, ``name_en`` and ``road_class`` (of its
+        first segment); ``surfaces`` (keys) and ``owners`` (as on the segments) in the order
+        first driven, each once; the run's ``length_m`` and ``time_s`` (the sums of its
+        segments'); ``n_segments`` and the segments' ``road_ids`` in order.
+    """
+    runs: list[dict[str, Any]] = []
+    for s in segments:
+        if not runs or (runs[-1]["code"], runs[-1]["name_th"]) != (s.get("code"), s.get("name_th")):
+            runs.append(
+                {
+                    "code": s.get("code"),
+                    "name_th": s.get("name_th"),
+                    "name_en": s.get("name_en"),
+                    "road_class": s.get("road_class"),
+                    "surfaces": [],
+                    "owners": [],
+                    "length_m": 0.0,
+                    "time_s": 0.0,
+                    "n_segments": 0,
+                    "road_ids": [],
+                }
+            )
+        run = runs[-1]
+        for value, seen in ((s.get("surface"), run["surfaces"]), (s.get("owner"), run["owners"])):
+            if value is not None and value not in seen:
+                seen.append(value)
+        run["length_m"] += s.get("length_m") or 0.0
+        run["time_s"] += s.get("time_s") or 0.0
+        run["n_segments"] += 1
+        run["road_ids"].append(s.get("road_id"))
+    return runs
+
+
 @dataclass
 class Route:
     """A route: totals, GeoJSON geometry, the road segments driven and the bridges crossed.
@@ -96,6 +180,8 @@ class Route:
     the usual (unrestricted) route uses it; ``closures_change_route`` whether any does (if
     none does, the usual route is the answer); ``usual`` the usual route's totals when there
     are closures. ``notes`` says all of this in sentences, which every shell prints as is.
+    ``roads``, ``surfaces``, ``worst_surface`` and ``all_weather`` sum the segments up (the
+    same summary for the CLI, the API and the maps).
     """
 
     origin: dict
@@ -116,8 +202,39 @@ class Route:
     notes: list[str] = field(default_factory=list)
     edges: list[int] = field(default_factory=list, repr=False)
 
+    @property
+    def roads(self) -> list[dict[str, Any]]:
+        """The roads driven, in order: consecutive segments of one road merged (a road driven
+        twice with another between is two runs); see :func:`road_runs` for the fields."""
+        return road_runs(self.segments)
+
+    @property
+    def surfaces(self) -> dict[str, float]:
+        """Metres driven on each surface, best to worst (:func:`worst_surface`'s order);
+        ``unknown`` for segments without a recorded surface. They sum to ``length_m``."""
+        metres: dict[str, float] = {}
+        for s in self.segments:
+            surface = s.get("surface")
+            key = surface if surface in domain.SURFACES else "unknown"
+            metres[key] = metres.get(key, 0.0) + (s.get("length_m") or 0.0)
+        order = [*sorted(domain.SURFACES, key=_badness), "unknown"]
+        return {key: metres[key] for key in order if key in metres}
+
+    @property
+    def worst_surface(self) -> str | None:
+        """The worst surface driven (:func:`worst_surface`), None when none is recorded."""
+        return worst_surface(s.get("surface") for s in self.segments)
+
+    @property
+    def all_weather(self) -> bool | None:
+        """Whether every surface driven is all-weather
+        (:data:`~gis_registry.domain.ALL_WEATHER_SURFACES`); None when none is recorded."""
+        worst = self.worst_surface
+        return None if worst is None else worst in domain.ALL_WEATHER_SURFACES
+
     def to_dict(self) -> dict:
-        """The route as JSON-ready values (``gis-registry route --json``)."""
+        """The route as JSON-ready values (``gis-registry route --json``), its summary
+        (``roads``, ``surfaces``, ``worst_surface``, ``all_weather``) included."""
         return {
             "origin": self.origin,
             "destination": self.destination,
@@ -127,6 +244,10 @@ class Route:
             "geometry": self.geometry,
             "segments": self.segments,
             "bridges": self.bridges,
+            "roads": self.roads,
+            "surfaces": self.surfaces,
+            "worst_surface": self.worst_surface,
+            "all_weather": self.all_weather,
             "restrictions": self.restrictions,
             "max_attach_m": self.max_attach_m,
             "straight_line_m": self.straight_line_m,
@@ -166,7 +287,8 @@ def route(
     conn
         Connection to the registry.
     origin, destination
-        An LGO code (``local_bodies.code``), ``village:ID`` or an int village id,
+        An LGO code (``local_bodies.code``) or a unique Thai or English name of an LGO
+        (``lgo:NAME`` to say so), ``village:ID`` or an int village id,
         ``district:CODE``, a DOPA village code, or coordinates as ``"lon,lat"`` / ``(lon, lat)``.
     by
         ``"time"`` (fastest) or ``"distance"`` (shortest).
@@ -188,7 +310,9 @@ def route(
     Raises
     ------
     NotFound
-        Unknown endpoint; :class:`Unreachable` when no route exists, saying why;
+        Unknown endpoint (the closest LGO names suggested);
+        :class:`~gis_registry.errors.AmbiguousName` for a name several LGOs answer to;
+        :class:`Unreachable` when no route exists, saying why;
         :class:`TooFarFromRoad` (an :class:`Unreachable`) for an endpoint beyond the limit.
     ValidationError
         For a ``max_attach_m`` that is not a positive number of metres.
@@ -497,7 +621,8 @@ def matrix(
     Parameters
     ----------
     codes
-        LGO codes; default every local body (the PAO included).
+        LGO codes or unique Thai or English names; default every local body (the PAO
+        included).
     max_attach_m
         Offices farther than this from the road network, in metres, get no figures (None,
         listed in ``beyond_attach_limit``); None (the default) means
@@ -508,7 +633,8 @@ def matrix(
     Raises
     ------
     NotFound
-        For an unknown LGO code.
+        For an unknown LGO code or name (the closest names suggested);
+        :class:`~gis_registry.errors.AmbiguousName` for a name several LGOs answer to.
     ValidationError
         For a ``max_attach_m`` that is not a positive number of metres.
     """
@@ -519,10 +645,8 @@ def matrix(
     if codes is None:
         rows = lgo_rows
     else:
-        rows = np.array([resolve_endpoint(places, net.topo.node_xy, c).place for c in codes])
-        bad = [c for c, r in zip(codes, rows, strict=True) if r < 0 or places.kind[r] != "lgo"]
-        if bad:
-            raise NotFound(f"not an LGO code: {', '.join(map(str, bad))}")
+        # an LGO's code or its unique Thai or English name (lgo_row raises for the others)
+        rows = np.array([lgo_row(places, str(c)) for c in codes], dtype=np.int64)
     rows = np.asarray(rows, dtype=np.int64)
     rows = rows[places.node[rows] >= 0]
     closed = closed_edges(conn, net, restrictions)

@@ -108,6 +108,16 @@ def _cases(ids: dict) -> list[tuple[tuple[str, ...], str]]:
             "/maintenance/programme?fiscal_year=2570&budget_thb=50000000",
         ),
         (
+            ("maintenance", "programme", "--fiscal-year", "2570", "--budget-thb", "20m")
+            + ("--funding-body", "lgo", "--as-of", DAY),
+            f"/maintenance/programme?fiscal_year=2570&budget_thb=20000000&funding_body=lgo"
+            f"&as_of={DAY}",
+        ),
+        (
+            ("maintenance", "coordination", "--fiscal-year", "2570", "--as-of", DAY),
+            f"/maintenance/coordination?fiscal_year=2570&as_of={DAY}",
+        ),
+        (
             ("maintenance", "history", "--by", "treatment", "--from", "2565", "--to", "2568"),
             "/maintenance/history?by=treatment&from=2565&to=2568",
         ),
@@ -133,7 +143,7 @@ def _cases(ids: dict) -> list[tuple[tuple[str, ...], str]]:
 def test_every_analysis_answers_the_same_on_the_cli_and_the_api(demo, monkeypatch):
     url, client, ids = demo
     cases = _cases(ids)
-    assert len(cases) == 18
+    assert len(cases) == 20
     for args, path in cases:
         from_cli = cli_json(url, monkeypatch, *args)
         from_api = api_json(client, "/analysis" + path)

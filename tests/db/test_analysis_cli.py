@@ -135,7 +135,7 @@ def test_other_commands_answer(run):
     hist = _json(run("maintenance", "history", "--json"))
     assert {r["fiscal_year"] for r in hist["spending"]} == {2568, 2569}
     text = run("maintenance", "history", "--table", "trend")
-    assert text.exit_code == 0 and "fiscal_year" in text.stdout
+    assert text.exit_code == 0 and "road condition by fiscal year" in text.stdout
 
 
 @pytest.mark.parametrize(

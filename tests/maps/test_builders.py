@@ -153,6 +153,14 @@ def test_route_map_detour_and_cut_off(maps_conn, maps_engine):
     assert [f["id"] for f in cut] == [f"v{ids['v_south']}"]
     no_closure = route_map(maps_conn, "520199", "521099")
     assert not any(n.startswith("ทางเลี่ยง") for n in layers(no_closure))
+    # the popup presents the library's summary of the route: its roads and its worst surface
+    from gis_registry import domain
+    from gis_registry.network.routing import route
+
+    usual = route(maps_conn, "520199", "521099")
+    line = features(no_closure, "เส้นทางปกติ")[0]["properties"]
+    assert line["roads"] == ", ".join(dict.fromkeys(r["code"] or r["name_en"] for r in usual.roads))
+    assert line["surface"].startswith(domain.label(domain.SURFACE_TERMS, usual.worst_surface))
 
 
 def test_criticality_map(maps_conn, maps_engine):
