@@ -30,20 +30,22 @@ def users_add(
     username: Annotated[str, typer.Argument(help="login name (letters, digits, . _ @ -)")],
     role: Annotated[str, typer.Option(help="viewer, editor or admin")] = "viewer",
     local_body: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            "--local-body", metavar="ID", help="id of the local body (LGO) an editor works for"
+            "--local-body",
+            metavar="LGO",
+            help="the local body an editor works for: its code, id or unique name",
         ),
     ] = None,
     display_name: Annotated[str | None, typer.Option(help="full name")] = None,
 ) -> None:
     """Add a user of the API."""
     from gis_registry.auth import add_user
+    from gis_registry.queries.places import local_body_row
 
     with user_errors(), engine().begin() as conn:
-        user_id = add_user(
-            conn, username, role=role, local_body_id=local_body, display_name=display_name
-        )
+        lgo = None if local_body is None else local_body_row(conn, local_body)["id"]
+        user_id = add_user(conn, username, role=role, local_body_id=lgo, display_name=display_name)
     echo(f"user {username} ({role}) added with id {user_id}")
 
 

@@ -39,7 +39,7 @@ from gis_registry.maps.base import (
     tolerance_for,
 )
 from gis_registry.maps.settings import MapSettings
-from gis_registry.maps.zoning import resolve_local_body
+from gis_registry.queries.places import local_body_row
 
 OPEN_WORKS = ("planned", "approved", "in_progress")
 MAPPED_TYPES = ("road", "bridge")
@@ -184,7 +184,7 @@ def condition_map(
     params: dict[str, Any] = {}
     subtitle = ""
     if local_body is not None:
-        lgo = resolve_local_body(conn, local_body)
+        lgo = local_body_row(conn, local_body)
         clauses.append("ST_Intersects(r.geom, (SELECT boundary FROM local_bodies WHERE id = :lgo))")
         params["lgo"] = lgo["id"]
         subtitle = f"{lgo['name_th']} · {lgo['name_en']}"

@@ -29,6 +29,7 @@ from gis_registry.maps.base import (
     tolerance_for,
 )
 from gis_registry.maps.settings import MapSettings
+from gis_registry.queries.places import local_body_row
 
 FILL_OPACITY = 0.75
 HATCH_FILL_OPACITY = 0.9
@@ -51,24 +52,6 @@ def zone_style(props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def resolve_local_body(conn: Connection, local_body: int | str) -> dict[str, Any]:
-    """An LGO by id or DOPA code, or by a unique Thai or English name as every command takes
-    it (:func:`gis_registry.queries.places.resolve_local_body`: an ambiguous name raises
-    :class:`~gis_registry.errors.AmbiguousName` listing the candidates)."""
-    from gis_registry.queries.places import resolve_local_body as code_of
-
-    sql = text(
-        "SELECT id, code, name_th, name_en FROM local_bodies "
-        "WHERE code = :v OR id::text = :v ORDER BY code = :v DESC, id LIMIT 1"
-    )
-    row = conn.execute(sql, {"v": str(local_body).strip()}).mappings().first()
-    if row is None:
-        row = conn.execute(sql, {"v": code_of(conn, str(local_body))}).mappings().first()
-    if row is None:  # pragma: no cover - code_of answers only codes that exist
-        raise NotFound(f"no local body '{local_body}' (give its id, code or name)")
-    return dict(row)
-
-
 def _zone_filter(
     conn: Connection,
     plan_id: int | None,
@@ -88,7 +71,7 @@ def _zone_filter(
         params["plan_id"] = plan_id
         subtitle.append(f"{plan[0]} · {plan[1]}")
     if local_body is not None:
-        lgo = resolve_local_body(conn, local_body)
+        lgo = local_body_row(conn, local_body)
         clauses.append(
             "ST_Intersects(z.geom, (SELECT boundary FROM local_bodies WHERE id = :lgo_id))"
         )

@@ -221,6 +221,29 @@ def resolve_local_body(conn: Connection, value: str) -> str:
     return match_local_body(value, conn.execute(_NAMES).all())
 
 
+_BY_KEY = text(
+    "SELECT id, code, name_th, name_en FROM local_bodies "
+    "WHERE code = :v OR id::text = :v ORDER BY code = :v DESC, id LIMIT 1"
+)
+
+
+def local_body_row(conn: Connection, value: int | str) -> dict[str, Any]:
+    """The local body ``value`` names, by its id, its code or a unique Thai or English name
+    (:func:`resolve_local_body`): ``id``, ``code``, ``name_th`` and ``name_en``.
+
+    Raises
+    ------
+    AmbiguousName
+        Several local bodies answer to the name.
+    NotFound
+        None does; the message suggests the closest names.
+    """
+    row = conn.execute(_BY_KEY, {"v": str(value).strip()}).mappings().first()
+    if row is None:
+        row = conn.execute(_BY_KEY, {"v": resolve_local_body(conn, str(value))}).mappings().one()
+    return dict(row)
+
+
 # The fields of each local body :func:`local_bodies` returns, in order.
 LIST_FIELDS = (
     "code",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import typer
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from gis_registry.cli.auth import register
@@ -21,7 +22,7 @@ def cli(api_url, monkeypatch):
     return app
 
 
-def test_users_add_and_keys_create_revoke(cli, client, world):
+def test_users_add_and_keys_create_revoke(cli, client, world, api_url):
     runner = CliRunner()
     r = runner.invoke(
         cli, ["users", "add", "malee", "--role", "editor", "--local-body", str(world["pao"])]
@@ -29,6 +30,22 @@ def test_users_add_and_keys_create_revoke(cli, client, world):
     assert r.exit_code == 0, r.output
     bad = runner.invoke(cli, ["users", "add", "nobody", "--role", "editor"])
     assert bad.exit_code == 1 and "local_body_id" in bad.output
+    # the LGO by its code or its name, as every command takes it
+    for name, lgo in (("somchai", "520199"), ("suda", "Thotsop SAO"), ("dao", "อบต.ทดสอบ")):
+        r = runner.invoke(cli, ["users", "add", name, "--role", "editor", "--local-body", lgo])
+        assert r.exit_code == 0, r.output
+    engine = create_engine(api_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        lgos = conn.execute(
+            text(
+                "SELECT lb.code FROM users u JOIN local_bodies lb ON lb.id = u.local_body_id "
+                "WHERE u.username IN ('somchai', 'suda', 'dao')"
+            )
+        ).scalars()
+        assert list(lgos) == ["520199"] * 3
+    engine.dispose()
+    unknown = runner.invoke(cli, ["users", "add", "x", "--role", "editor", "--local-body", "Tsop"])
+    assert unknown.exit_code == 1 and "no local body" in unknown.output
     r = runner.invoke(cli, ["keys", "create", "malee", "--name", "QGIS desktop"])
     assert r.exit_code == 0, r.output
     token = r.output.strip().splitlines()[-1]
