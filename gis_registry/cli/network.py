@@ -109,6 +109,8 @@ def route_command(
     vehicle_tonnes: Tonnes = None,
     all_weather: AllWeather = False,
     max_attach_m: MaxAttach = None,
+    limit: LimitOpt = None,
+    show_all: AllOpt = False,
     as_json: AsJson = False,
 ) -> None:
     """Route between two local bodies, villages or points, with segments and bridges.
@@ -134,7 +136,9 @@ def route_command(
     if as_json:
         print_json(r.to_dict())
         return
-    write(route_text(r))
+    from gis_registry.cli._human import rows_limit
+
+    write(route_text(r, limit=rows_limit(limit, show_all)))
 
 
 def _place(p: dict) -> str:
@@ -187,10 +191,11 @@ def _road_rows(r: Route) -> list[dict[str, Any]]:
     ]
 
 
-def route_text(r: Route) -> str:
+def route_text(r: Route, *, limit: int | None = None) -> str:
     """The route for a person: its ends in the title; length, time, bridges crossed, the
     lowest load limit, the worst surface and the restrictions; the attach distances and the
-    notes; then the roads driven (consecutive segments of one road merged) and the bridges."""
+    notes; then the roads driven (consecutive segments of one road merged) and the bridges,
+    each list cut at ``limit`` rows (None: all)."""
     from gis_registry.cli._human import (
         BRIDGE_COLUMNS,
         ROAD_RUN_COLUMNS,
@@ -226,19 +231,19 @@ def route_text(r: Route) -> str:
     bridges = []
     for b in r.bridges:
         condition = b.get("condition") or {}
-        limit = b.get("load_limit_t")
+        tonnes = b.get("load_limit_t")
         bridges.append(
             {
                 **b,
                 "road": code_of.get(b.get("road_id"), b.get("road_id")),
-                "limit": "none posted" if limit is None else f"{limit:g} t",
+                "limit": "none posted" if tonnes is None else f"{tonnes:g} t",
                 "score": "-" if condition.get("score") is None else f"{condition['score']:g}",
                 "inspected_on": condition.get("inspected_on"),
             }
         )
     blocks = [
-        listing(_road_rows(r), ROAD_RUN_COLUMNS, heading="roads driven", limit=None, width=width),
-        listing(bridges, BRIDGE_COLUMNS, heading="bridges crossed", limit=None, width=width),
+        listing(_road_rows(r), ROAD_RUN_COLUMNS, heading="roads driven", limit=limit, width=width),
+        listing(bridges, BRIDGE_COLUMNS, heading="bridges crossed", limit=limit, width=width),
     ]
     title = f"route {_place(r.origin)} -> {_place(r.destination)}"
     return document(title, pairs, blocks, notes=notes)

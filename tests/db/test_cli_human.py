@@ -174,6 +174,13 @@ def test_the_route_is_grouped_by_road(cli, demo):
     for label in ("bridges crossed", "worst surface", "restrictions", "lowest load limit"):
         assert label in summary
     assert max(len(line) for line in lines) <= 120
+    # a long route's roads are cut at --limit like every list
+    assert len(runs) > 2
+    two = _lines(cli(*args, "--limit", "2"))
+    assert len(_table(two, "roads driven")) == 2
+    assert f"… {len(runs) - 2:,} more (use --limit N or --all)" in two
+    everything = _lines(cli(*args, "--limit", "2", "--all"))
+    assert len(_table(everything, "roads driven")) == len(runs)
 
 
 def test_amounts_as_people_write_them(cli, demo, monkeypatch):
