@@ -27,7 +27,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, text
 
-from bench.progress import bar
+from gis_registry.cli._progress import progress_bar as bar
 
 DISTANCE_M = 1_000.0
 ON = date(2026, 6, 1)  # plans in force, conditions known: a fixed day keeps runs comparable

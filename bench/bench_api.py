@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench.progress import bar
+from gis_registry.cli._progress import progress_bar as bar
 from gis_registry.server import free_port
 
 HERE = Path(__file__).resolve().parent

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.progress import bar
+from gis_registry.cli._progress import progress_bar as bar
 
 
 def ogr_dsn(url: str) -> tuple[str, dict[str, str]]:

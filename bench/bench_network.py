@@ -49,7 +49,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from bench.progress import bar
+from gis_registry.cli._progress import progress_bar as bar
 
 TARGETS = {
     "build_s": 15.0,
