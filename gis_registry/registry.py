@@ -85,8 +85,7 @@ class Registry:
         :func:`gis_registry.queries.places.local_bodies` (``gis-registry lgo list``)."""
         from gis_registry.queries.places import LIST_FIELDS, local_bodies
 
-        with self.engine.connect() as conn:
-            rows = local_bodies(conn, district=district, kind=kind)
+        rows = self._run(lambda conn: local_bodies(conn, district=district, kind=kind))
         return pd.DataFrame(rows, columns=list(LIST_FIELDS))
 
     def lgo_code(self, name: str) -> str:
@@ -96,8 +95,7 @@ class Registry:
         """
         from gis_registry.queries.places import resolve_local_body
 
-        with self.engine.connect() as conn:
-            return resolve_local_body(conn, name)
+        return self._run(lambda conn: resolve_local_body(conn, name))
 
     def settlements(self, **options: Any) -> gpd.GeoDataFrame:
         """Villages (หมู่บ้าน) as points, with population and households; options as :meth:`read`."""

@@ -29,8 +29,7 @@ from sqlalchemy import Connection
 from gis_registry import domain
 from gis_registry.analysis._frames import frame
 from gis_registry.analysis.condition import LGO_OF
-from gis_registry.analysis.programme import PROGRAMMED, candidates
-from gis_registry.errors import ValidationError
+from gis_registry.analysis.programme import PROGRAMMED, candidates, fiscal_year_span
 from gis_registry.fiscal import fiscal_year_bounds
 
 FIGURES = ("backlog_items", "backlog_thb", "programmed_works", "programmed_thb")
@@ -110,10 +109,7 @@ def coordination(
         ``by_funding_body`` and ``by_local_body`` with ``backlog_items``, ``backlog_thb``,
         ``programmed_works`` and ``programmed_thb``.
     """
-    try:
-        starts, ends = fiscal_year_bounds(int(fiscal_year))
-    except ValueError as exc:
-        raise ValidationError("coordination", [(None, "fiscal_year", str(exc))]) from None
+    starts, ends = fiscal_year_span(fiscal_year, layer="coordination")
     as_of = as_of or min(date.today(), ends)
     # Criticality only ranks; the backlog does not depend on it (and it costs a network build).
     items = candidates(conn, as_of=as_of, on=starts, rules=rules, criticality=False)
@@ -156,8 +152,6 @@ def _by_funding_body(rows: pd.DataFrame) -> pd.DataFrame:
     """Every funding body, in ``domain.FUNDING_BODIES`` order, zeros included, named."""
     out = _totals(rows, ["funding_body"]).set_index("funding_body")
     out = out.reindex(list(domain.FUNDING_BODIES), fill_value=0).reset_index()
-    out["backlog_items"] = out["backlog_items"].astype(int)
-    out["programmed_works"] = out["programmed_works"].astype(int)
     out.insert(1, "name_th", [domain.FUNDING_BODY_TERMS[b].th for b in out["funding_body"]])
     out.insert(2, "name_en", [domain.FUNDING_BODY_TERMS[b].en for b in out["funding_body"]])
     return out

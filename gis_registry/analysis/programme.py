@@ -37,7 +37,13 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from gis_registry import domain
-from gis_registry.analysis._frames import check_distance, degree_radius, frame, read_rule_table
+from gis_registry.analysis._frames import (
+    check_choice,
+    check_distance,
+    degree_radius,
+    frame,
+    read_rule_table,
+)
 from gis_registry.analysis.condition import age_years, latest_condition
 from gis_registry.errors import ValidationError
 from gis_registry.fiscal import fiscal_year_bounds, to_ce
@@ -273,6 +279,15 @@ def _pao_support(conn: Connection, items: pd.DataFrame) -> None:
     items.loc[hit, "funding_note"] = [notes[k] for k, h in zip(keys, hit, strict=True) if h]
 
 
+def fiscal_year_span(fiscal_year: int, *, layer: str) -> tuple[date, date]:
+    """First and last day of a Thai fiscal year (BE), a CE year refused as a ValidationError
+    of ``layer``'s ``fiscal_year``."""
+    try:
+        return fiscal_year_bounds(int(fiscal_year))
+    except ValueError as exc:
+        raise ValidationError(layer, [(None, "fiscal_year", str(exc))]) from None
+
+
 def check_funding_bodies(funding_bodies: str | Sequence[str] | None) -> tuple[str, ...]:
     """The bodies a programme spends the budget of: :data:`DEFAULT_FUNDING_BODIES` for None.
 
@@ -284,18 +299,8 @@ def check_funding_bodies(funding_bodies: str | Sequence[str] | None) -> tuple[st
     if funding_bodies is None:
         return DEFAULT_FUNDING_BODIES
     bodies = (funding_bodies,) if isinstance(funding_bodies, str) else tuple(funding_bodies)
-    wrong = [b for b in bodies if b not in domain.FUNDING_BODIES] or ([] if bodies else [""])
-    if wrong:
-        raise ValidationError(
-            "programme",
-            [
-                (
-                    None,
-                    "funding_body",
-                    f"'{wrong[0]}' is not one of {', '.join(domain.FUNDING_BODIES)}",
-                )
-            ],
-        )
+    for body in bodies or ("",):  # an empty list names no budget: refused as '' would be
+        check_choice(body, domain.FUNDING_BODIES, layer="programme", field="funding_body")
     return tuple(dict.fromkeys(bodies))
 
 
@@ -443,10 +448,7 @@ def work_programme(
         ``priority``, ``cost_thb``, ``treatment``, ``asset``, ``reason``, ``funding_body``
         and the LGO; ``split('funding_body' | 'local_body')`` and ``summary()``.
     """
-    try:
-        starts, ends = fiscal_year_bounds(int(fiscal_year))
-    except ValueError as exc:
-        raise ValidationError("programme", [(None, "fiscal_year", str(exc))]) from None
+    starts, ends = fiscal_year_span(fiscal_year, layer="programme")
     try:
         budget = float(budget_thb)
     except (TypeError, ValueError):

@@ -468,7 +468,7 @@ def programme(
         fiscal_year=fiscal_year,
         budget_thb=budget_thb,
         as_of=as_of,
-        funding_bodies=prog_.check_funding_bodies(funding_bodies),
+        funding_bodies=funding_bodies,
         rules=rules,
         criticality=None if criticality else False,
     )

@@ -42,6 +42,9 @@ OnOpt = Annotated[
     typer.Option("--on", metavar=DATE, help="date whose plans in force apply; default today"),
 ]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar=DATE, help="default today")]
+FiscalYearOpt = Annotated[
+    int, typer.Option("--fiscal-year", metavar="YEAR", help="Thai fiscal year in BE, e.g. 2570")
+]
 # --by of the coverage commands names the table printed as CSV or text.
 _COVERAGE_TABLES = {
     "village": "village",
@@ -315,9 +318,7 @@ def maintenance_overdue(
 
 @maintenance_app.command("programme")
 def maintenance_programme(
-    fiscal_year: Annotated[
-        int, typer.Option("--fiscal-year", metavar="YEAR", help="Thai fiscal year in BE, e.g. 2570")
-    ],
+    fiscal_year: FiscalYearOpt,
     budget_thb: Annotated[
         str,
         typer.Option(
@@ -365,9 +366,7 @@ def maintenance_programme(
 
 @maintenance_app.command("coordination")
 def maintenance_coordination(
-    fiscal_year: Annotated[
-        int, typer.Option("--fiscal-year", metavar="YEAR", help="Thai fiscal year in BE, e.g. 2570")
-    ],
+    fiscal_year: FiscalYearOpt,
     by: Annotated[
         str, typer.Option(help="CSV/text table: funding_body or local_body")
     ] = "funding_body",

@@ -94,10 +94,6 @@ def _with_network(work: Callable[[Connection, Network], T]) -> T:
     return run(lambda conn: work(conn, cli_network(conn)))
 
 
-def _minutes(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds / 60:.1f} min"
-
-
 def route_command(
     origin: Annotated[str, typer.Argument(help="LGO code, village:ID or lon,lat")],
     destination: Annotated[str, typer.Argument(help="LGO code, village:ID or lon,lat")],
