@@ -82,9 +82,8 @@ def migrate(
 
     with user_errors():
         eng = engine()
-        if not down:
-            created = m.ensure_extensions(eng)
-            if created:
-                echo(f"created extension{'s' * (len(created) > 1)} {', '.join(created)}")
-        (m.downgrade if down else m.upgrade)(eng, revision)
+        if down:
+            m.downgrade(eng, revision)
+        elif created := m.upgrade(eng, revision):
+            echo(f"created extension{'s' * (len(created) > 1)} {', '.join(created)}")
         echo(f"schema at revision {m.current(eng)}")

@@ -94,11 +94,13 @@ def ensure_extensions(engine: Engine) -> list[str]:
     return missing
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> list[str]:
     """Bring the schema of ``engine``'s database up to ``revision`` (the latest by default),
-    creating the extensions it needs first (:func:`ensure_extensions`)."""
-    ensure_extensions(engine)
+    creating the extensions it needs first (:func:`ensure_extensions`); returns the extensions
+    it created."""
+    created = ensure_extensions(engine)
     command.upgrade(alembic_config(engine), revision)
+    return created
 
 
 def downgrade(engine: Engine, revision: str) -> None:
