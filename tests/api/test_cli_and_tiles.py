@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import typer
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from gis_registry.cli.auth import register
+from gis_registry.db import make_engine
 from tests.api.conftest import auth
 
 pytestmark = pytest.mark.db
@@ -34,7 +35,7 @@ def test_users_add_and_keys_create_revoke(cli, client, world, api_url):
     for name, lgo in (("somchai", "520199"), ("suda", "Thotsop SAO"), ("dao", "อบต.ทดสอบ")):
         r = runner.invoke(cli, ["users", "add", name, "--role", "editor", "--local-body", lgo])
         assert r.exit_code == 0, r.output
-    engine = create_engine(api_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = make_engine(url=api_url)
     with engine.connect() as conn:
         lgos = conn.execute(
             text(

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from gis_registry.cli import app
 from gis_registry.registry import Registry
 from tests.api.conftest import make_client
+from tests.fixtures.servers import database_url
 
 pytestmark = pytest.mark.db
 
@@ -25,7 +26,7 @@ DAY = "2026-06-01"
 @pytest.fixture(scope="module")
 def demo(demo_engine):
     """The demo's URL, a client of the API on it, and ids the cases need."""
-    url = demo_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    url = database_url(demo_engine)
     with demo_engine.connect() as conn:
         codes = conn.execute(
             text("SELECT code FROM local_bodies WHERE kind <> 'pao' ORDER BY code LIMIT 3")

@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 from gis_registry.catalog import CATALOG as COLLECTIONS
 from tests.api.conftest import serve
 from tests.api.test_ogc_clients import ogrinfo
+from tests.fixtures.servers import database_url
 
 pytestmark = pytest.mark.db
 
 
 @pytest.fixture(scope="module")
 def demo_server(demo_engine):
-    url = demo_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    url = database_url(demo_engine)
     with serve(url) as base:
         yield base
 

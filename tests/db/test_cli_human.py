@@ -13,6 +13,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from gis_registry.cli import app
+from tests.fixtures.servers import database_url
 
 pytestmark = pytest.mark.db
 
@@ -24,7 +25,7 @@ RAW_FLOAT = re.compile(r"\d\.\d{6,}")  # 0.7586206896551724: a figure nobody rou
 @pytest.fixture(scope="module")
 def demo(demo_engine):
     """The demo's URL, two LGO codes far apart and a point inside a zone."""
-    url = demo_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    url = database_url(demo_engine)
     with demo_engine.connect() as conn:
         city = conn.execute(
             text("SELECT code FROM local_bodies WHERE kind = 'city_municipality'")

@@ -12,13 +12,14 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from gis_registry.queries.places import normalise, split_kind
+from tests.fixtures.servers import database_url
 
 pytestmark = pytest.mark.db
 
 
 @pytest.fixture(scope="module")
 def demo_url(demo_engine) -> str:
-    return demo_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return database_url(demo_engine)
 
 
 @pytest.fixture()

@@ -16,6 +16,7 @@ import pytest
 
 from gis_registry.maps import build_map, save_map
 from gis_registry.maps.zoning import FILL_OPACITY
+from tests.fixtures.servers import database_url
 from tests.maps.browser import chromium, element_at, open_map, pixel_of, sample, screenshot
 from tests.maps.world import FILL, HATCHED, ZONES
 
@@ -200,7 +201,7 @@ def service(maps_engine):
     from api.app import create_app
     from gis_registry.settings import Settings
 
-    url = maps_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    url = database_url(maps_engine)
     yield from _serve(create_app(registry_settings=Settings(database_url=url)))
 
 

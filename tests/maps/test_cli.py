@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from gis_registry.cli import app
 from gis_registry.maps.offline import check_offline
+from tests.fixtures.servers import database_url
 
 pytestmark = pytest.mark.db
 
@@ -22,7 +23,7 @@ LOADS = re.compile(
 @pytest.fixture()
 def registry_env(maps_engine, monkeypatch):
     """Point the CLI (which builds its own engine from Settings) at the maps test database."""
-    url = maps_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    url = database_url(maps_engine)
     monkeypatch.setenv("GIS_REGISTRY_DATABASE_URL", url)
     assert make_url(url).database.endswith(tuple("0123456789"))  # a test database
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from tests.fixtures.servers import database_url
+
 pytestmark = pytest.mark.db
 
 
@@ -37,7 +39,7 @@ def test_map_all_prints_every_map_and_the_index(maps_engine, monkeypatch, tmp_pa
     from gis_registry.cli import app
     from gis_registry.maps.catalog import MAPS
 
-    url = maps_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    url = database_url(maps_engine)
     monkeypatch.setenv("GIS_REGISTRY_DATABASE_URL", url)
     result = CliRunner().invoke(app, ["map", "all", "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
