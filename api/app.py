@@ -13,7 +13,9 @@ from api import errors, openapi
 from api.batch import FeatureReader
 from api.compression import Compression
 from api.deps import ServiceState
+from api.edge import Edge
 from api.fastpath import FastReads
+from api.limits import AnalysisGate
 from api.pool import AsyncPool
 from api.routers import (
     analysis,
@@ -53,10 +55,11 @@ class Service(FastAPI):
     def __init__(self, state: ServiceState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state.service = state
-        self._entry = FastReads(super().__call__, state)
+        # the HTTP edge (body limits, connections kept after errors) in front of everything
+        self._entry = Edge(FastReads(super().__call__, state), state.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The ASGI entry: the fast read path, which hands the rest to FastAPI."""
+        """The ASGI entry: the edge, then the fast read path, which hands the rest to FastAPI."""
         await self._entry(scope, receive, send)
 
 
@@ -81,8 +84,16 @@ def create_app(
     # the network is saved under the registry home: a restarted API loads it in milliseconds
     keep_snapshots_in(snapshot_directory(registry_settings))
     options = read_session_options(settings)
+    # public reads from the standby when there is one; the primary keeps a pool of its own for
+    # the reads that must see its latest commit (ServiceState.read_pool)
+    read_url = registry_settings.read_database_url
     pool = AsyncPool(
-        url, size=settings.pool_size, timeout_s=settings.pool_timeout_s, options=options
+        read_url or url, size=settings.pool_size, timeout_s=settings.pool_timeout_s, options=options
+    )
+    primary_pool = (
+        AsyncPool(url, size=settings.pool_size, timeout_s=settings.pool_timeout_s, options=options)
+        if read_url
+        else None
     )
     state = ServiceState(
         settings=settings,
@@ -90,7 +101,29 @@ def create_app(
         database_url=url,
         pool=pool,
         features=FeatureReader(pool),
-        engine=make_engine(registry_settings, url=url, pool_size=4, max_overflow=4),
+        primary_pool=primary_pool,
+        primary_features=FeatureReader(primary_pool) if primary_pool else None,
+        engine=make_engine(
+            registry_settings,
+            url=url,
+            pool_size=settings.write_pool_size,
+            max_overflow=settings.write_pool_size,
+            pool_timeout=settings.pool_timeout_s,
+        ),
+        # analyses on a pool of their own, as many connections as they have slots
+        analysis_engine=make_engine(
+            registry_settings,
+            url=url,
+            pool_size=settings.analysis_pool_size,
+            max_overflow=0,
+            pool_timeout=settings.pool_timeout_s,
+        ),
+        analysis_gate=AnalysisGate(
+            settings.analysis_pool_size,
+            queue_s=settings.analysis_queue_s,
+            per_client=settings.anonymous_analyses_per_client,
+            retry_after_s=settings.analysis_timeout_ms / 1000,
+        ),
     )
 
     @asynccontextmanager
@@ -102,7 +135,11 @@ def create_app(
         gc.freeze()
         yield
         await state.pool.close()
+        if state.primary_pool is not None:
+            await state.primary_pool.close()
         state.engine.dispose()
+        if state.analysis_engine is not None:
+            state.analysis_engine.dispose()
 
     app = Service(
         state,

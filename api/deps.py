@@ -12,6 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy import Engine
 
 from api.batch import FeatureReader
+from api.limits import AnalysisGate
 from api.pool import AsyncPool
 from api.settings import ApiSettings
 from gis_registry.auth import (
@@ -35,6 +36,24 @@ class ServiceState:
     engine: Engine
     features: FeatureReader
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    # the analyses' own pool and slots (api.limits.AnalysisGate): authentication, writes and
+    # history use ``engine`` and never wait behind them; None: analyses share ``engine``
+    analysis_engine: Engine | None = None
+    analysis_gate: AnalysisGate | None = None
+    # With GIS_REGISTRY_READ_DATABASE_URL, ``pool`` and ``features`` read from the standby and
+    # these from the primary, for the reads that must see the latest commit (see read_pool);
+    # None: there is no standby and every read uses ``pool``.
+    primary_pool: AsyncPool | None = None
+    primary_features: FeatureReader | None = None
+
+    def read_pool(self, *, primary: bool = False) -> AsyncPool:
+        """The pool of a read: the standby's, or the primary's when ``primary`` (a past state
+        with ``?at=``, a caller with credentials, who writes and reads its own writes back)."""
+        return self.primary_pool if primary and self.primary_pool else self.pool
+
+    def feature_reader(self, *, primary: bool = False) -> FeatureReader:
+        """The features-by-id reader on :meth:`read_pool`'s pool."""
+        return self.primary_features if primary and self.primary_features else self.features
 
     def cached(self, key: str, ttl_s: float) -> Any:
         """The value remembered under ``key`` if younger than ``ttl_s`` seconds, else None.
@@ -92,13 +111,18 @@ async def current_principal(
 Caller = Annotated[Principal | None, Depends(current_principal)]
 
 
+def sends_credentials(request: Request) -> bool:
+    """Whether the request carries credentials (an API key or an Authorization header)."""
+    return "x-api-key" in request.headers or "authorization" in request.headers
+
+
 async def reader(state: State, request: Request) -> Principal | None:
     """Reads are public unless configured closed; then a viewer (or more) is needed.
 
     Credentials are looked up only when reading is closed, or when sent (to refuse bad ones):
     public reads cost no lookup.
     """
-    has_credentials = "x-api-key" in request.headers or "authorization" in request.headers
+    has_credentials = sends_credentials(request)
     if state.settings.public_read and not has_credentials:
         return None
     api_key = request.headers.get("x-api-key")

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import pq
 
-from api.errors import ServiceUnavailable
+from api.errors import DATABASE_DOWN, ServiceUnavailable
 
 
 class AsyncPool:
@@ -54,7 +54,8 @@ class AsyncPool:
                 self.conninfo, autocommit=True, prepare_threshold=0, options=self.options
             )
         except psycopg.OperationalError as exc:
-            raise ServiceUnavailable(f"cannot connect to the database: {exc}") from exc
+            # the driver's text (kept as the cause, for the log) names the server's address
+            raise ServiceUnavailable(DATABASE_DOWN) from exc
         self._born[id(conn)] = time.monotonic()
         return conn
 

@@ -10,11 +10,17 @@ the turn in which its head was written; a big body (a page) goes out at once, un
 Measured with the coalesced reads of :mod:`api.batch` (bench/bench_api.py, feature by id,
 scale 1): about 12k requests/s before, 15-17k after, with the server's CPU per request down from
 about 80 to 60 microseconds.
+
+The protocol also drops a connection that does not finish a request's headers within
+``GIS_REGISTRY_API_HEADER_TIMEOUT_S`` (10 s) of its opening or of the request's first byte:
+uvicorn itself waits for ever for a client that opens a connection and sends nothing, or half a
+request line (its keep-alive timeout only runs between requests).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 # uvicorn's own protocol class, not public API: pyproject.toml pins uvicorn to the minor release
@@ -75,9 +81,58 @@ class CoalescingTransport:
         return getattr(self._transport, name)
 
 
+@functools.cache
+def header_timeout_s() -> float:
+    """``GIS_REGISTRY_API_HEADER_TIMEOUT_S``, read once per process (uvicorn builds the protocol
+    from its class name, in every worker, so the setting cannot be handed to it)."""
+    from api.settings import ApiSettings
+
+    return ApiSettings().header_timeout_s
+
+
 class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol over a :class:`CoalescingTransport`."""
+    """uvicorn's httptools protocol over a :class:`CoalescingTransport`, with a header timeout.
+
+    One timer per connection, not one per request: it notes when the awaited headers began
+    (``_began``, None while none are awaited), wakes up every timeout to look, and closes the
+    connection when headers have been awaited longer than the timeout.
+    """
+
+    _began: float | None = None
+    _watch: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """uvicorn's connection_made, on the socket's transport wrapped to coalesce writes."""
+        """uvicorn's connection_made, on the socket's transport wrapped to coalesce writes;
+        the first request's headers are awaited from now."""
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        self._began = self.loop.time()
+        self._watch = self.loop.call_later(header_timeout_s(), self._check_headers)
+
+    def on_message_begin(self) -> None:
+        """A request's first byte: its headers are awaited from now (if not already)."""
+        super().on_message_begin()
+        if self._began is None:
+            self._began = self.loop.time()
+
+    def on_headers_complete(self) -> None:
+        """The headers are in: the timeout no longer applies to this request."""
+        self._began = None
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """uvicorn's connection_lost, and the timer stopped."""
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        super().connection_lost(exc)
+
+    def _check_headers(self) -> None:
+        self._watch = None
+        if self.transport.is_closing():
+            return
+        timeout = header_timeout_s()
+        waited = 0.0 if self._began is None else self.loop.time() - self._began
+        if waited >= timeout:
+            self.transport.close()  # nothing to answer: no request was read
+            return
+        self._watch = self.loop.call_later(timeout - waited, self._check_headers)

@@ -111,3 +111,56 @@ def metric_srid(conn: Connection) -> int:
     if row[0] is None or row[1] is None:
         return DEFAULT_METRIC_SRID
     return utm_epsg(row[0], row[1])
+
+
+# How far outside the province's box a written feature may lie: the margin of the import's
+# check against the boundary itself (gis_registry.io.load.OUTSIDE_MARGIN_M).
+PROVINCE_MARGIN_M = 2_000.0
+
+# The PAO's boundary is the province (as for metric_srid and the import's check).
+_PROVINCE_BOX = text(
+    """
+    SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (
+        SELECT ST_Extent(boundary)::box2d AS b FROM local_bodies WHERE kind = 'pao'
+    ) AS box
+    """
+)
+
+
+def province_extent(
+    conn: Connection, margin_m: float = PROVINCE_MARGIN_M
+) -> tuple[float, float, float, float] | None:
+    """The box of the registry's province, widened by ``margin_m``, for validating writes.
+
+    Parameters
+    ----------
+    conn : an open connection (read in its transaction)
+    margin_m : metres added on every side; converted to degrees at the box's latitude farthest
+        from the equator (where a degree of longitude is shortest, so the margin is at least
+        ``margin_m`` everywhere)
+
+    Returns
+    -------
+    tuple or None
+        ``(min lon, min lat, max lon, max lat)`` in degrees; None when the registry has no
+        province yet (no PAO boundary): its first imports may lie anywhere.
+
+    Notes
+    -----
+    One small aggregate over the PAO row(s), like :func:`metric_srid`'s: call it once per
+    batch of writes, never per record.
+    """
+    row = conn.execute(_PROVINCE_BOX).one()
+    if row[0] is None:
+        return None
+    minx, miny, maxx, maxy = (float(v) for v in row)
+    metres_per_degree = 111_320.0
+    dlat = margin_m / metres_per_degree
+    widest = min(89.0, max(abs(miny), abs(maxy)) + dlat)
+    dlon = margin_m / (metres_per_degree * math.cos(math.radians(widest)))
+    return (
+        max(-180.0, minx - dlon),
+        max(-90.0, miny - dlat),
+        min(180.0, maxx + dlon),
+        min(90.0, maxy + dlat),
+    )

@@ -76,6 +76,9 @@ def free_port() -> int:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as PostgreSQL binds: a port left in TIME_WAIT by our own stop is free to it, so a
+        # restarted server keeps its port (and the URLs given out); a listened one is not
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -163,9 +166,14 @@ class EmbeddedServer:
         for path in paths:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
-    def _pg(self, binary: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _pg(
+        self, binary: str, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a server binary (as the server's OS user when root); ``env`` is added to ours
+        (``runuser`` passes it on): a password goes there, never on a command line."""
         cmd = [*self._run_as(), str(find_bindir(self.settings) / binary), *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd="/")
+        full_env = {**os.environ, **env} if env else None
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd="/", env=full_env)
         if check and proc.returncode != 0:
             raise ServerError(
                 f"{binary} failed (exit {proc.returncode}): {proc.stderr.strip() or proc.stdout}"

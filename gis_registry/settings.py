@@ -20,6 +20,12 @@ class Settings(BaseSettings):
         default=None,
         description="Use this existing PostGIS (postgresql://...) instead of the embedded cluster.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A streaming standby (postgresql://...) of the database: the API's public "
+        "reads go there; writes, authentication, history and analyses stay on the primary "
+        "(`gis-registry db replica start` makes one of the embedded cluster).",
+    )
     home: Path = Field(
         default=Path(".gis-registry"),
         description="Folder of the embedded cluster (data, socket, logs, password).",
@@ -32,6 +38,24 @@ class Settings(BaseSettings):
         description="OS user that runs the embedded server when the caller is root.",
     )
     statement_timeout_ms: int = Field(default=60_000, ge=0)
+    # defaults: gis_registry.validation.MAX_VERTICES etc. (settings sit below validation)
+    max_vertices: int = Field(
+        default=10_000,
+        ge=2,
+        description="Most vertices of one point or line geometry a write may give (API, "
+        "library and imports); more is refused naming the feature and the limit.",
+    )
+    max_area_vertices: int = Field(
+        default=250_000,
+        ge=4,
+        description="Most vertices of one polygon geometry (boundaries, zones, hazard areas).",
+    )
+    min_vertex_spacing_m: float = Field(
+        default=0.5,
+        ge=0,
+        description="Least mean distance in metres between the vertices of a geometry of more "
+        "than 100 vertices (0 turns the rule off).",
+    )
 
     def resolved_home(self) -> Path:
         """``home`` as an absolute path: ``~`` expanded, a relative path taken from the cwd."""

@@ -1,20 +1,29 @@
 """Analyses over HTTP. Each endpoint parses, calls the library function the CLI calls, and
-answers JSON (numbers, ISO dates, Thai as is). An analysis runs under a statement timeout
-(``analysis_timeout_ms``) and is abandoned past it: the caller gets a 504 problem, not a hang.
+answers JSON (numbers, ISO dates, Thai as is).
+
+An analysis runs on the analyses' own pool (authentication and writes never wait behind it),
+in one of ``analysis_pool_size`` slots (a 503 with Retry-After when none frees up in
+``analysis_queue_s``), at most ``anonymous_analyses_per_client`` at once per anonymous client
+(a 429 with Retry-After), and under a deadline of ``analysis_timeout_ms``: its statements have
+that statement timeout, and past it the deadline is cancelled, which cancels the query it waits
+on and stops its Python loops (:mod:`gis_registry.deadline`); the caller gets a 504 problem
+once the work has stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+import functools
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
 
 from api.deps import Reader, ServiceState, State
 from api.errors import AnalysisTimeout, InvalidParameter
@@ -22,8 +31,29 @@ from api.formats import JSON
 from gis_registry.analysis import reports
 from gis_registry.analysis._frames import MAX_DISTANCE_M
 from gis_registry.analysis.siting import MAX_SITES
+from gis_registry.deadline import Deadline, check, running
 
-router = APIRouter(prefix="/analysis", tags=["Analyses"])
+log = logging.getLogger("api")
+
+# After its deadline is cancelled, an analysis stops at its next check or as soon as its query
+# is cancelled; the 504 waits this long for that (and the slot stays taken until it happens).
+STOP_GRACE_S = 2.0
+CANCEL_TIMEOUT_S = 2.0  # the cancel request to PostgreSQL
+
+
+async def analysis_client(state: State, request: Request, principal: Reader) -> AsyncIterator[None]:
+    """Count an anonymous caller's analysis against its address for the request (a 429 with
+    Retry-After beyond ``anonymous_analyses_per_client``); authenticated callers are not
+    limited this way."""
+    gate = state.analysis_gate
+    if principal is not None or gate is None:
+        yield
+        return
+    async with gate.client(request.client.host if request.client else None):
+        yield
+
+
+router = APIRouter(prefix="/analysis", tags=["Analyses"], dependencies=[Depends(analysis_client)])
 
 Distance = Annotated[float, Query(gt=0, le=MAX_DISTANCE_M, description="metres")]
 Day = Annotated[dt.date | None, Query(description="YYYY-MM-DD; default today")]
@@ -33,24 +63,69 @@ Geom = Annotated[
 
 
 async def run_analysis(state: ServiceState, work: Callable[[Connection], Any]) -> Any:
-    """``work(conn)`` in a worker thread, on a read-only transaction with a statement timeout."""
+    """``work(conn)`` in a worker thread, on a read-only transaction of the analyses' pool,
+    under the analysis deadline; a 504 problem once it has stopped past the deadline."""
     timeout_ms = int(state.settings.analysis_timeout_ms)
+    deadline = Deadline(timeout_ms / 1000 if timeout_ms > 0 else None)
+    engine = state.analysis_engine or state.engine
+    gate = state.analysis_gate
+    _check_before_statements(engine)
 
     def job() -> Any:
-        with state.engine.connect() as conn:
+        with running(deadline), engine.connect() as conn:
+            deadline.check()  # the time may have passed while it waited for a slot
             conn.exec_driver_sql(f"SET LOCAL statement_timeout = {timeout_ms}")
+            raw: Any = conn.connection.dbapi_connection  # a psycopg connection
+            cancel = functools.partial(raw.cancel_safe, timeout=CANCEL_TIMEOUT_S)
             try:
-                return work(conn)
+                with deadline.hook(cancel):
+                    return work(conn)
             finally:
                 conn.rollback()
 
+    if gate is not None:
+        await gate.acquire()
     try:
-        # the statement timeout bounds SQL; this bounds the Python part too
-        return await asyncio.wait_for(run_in_threadpool(job), timeout_ms / 1000 + 5)
-    except TimeoutError:
-        raise AnalysisTimeout(
-            f"the analysis did not finish within {timeout_ms / 1000:g} s; narrow it down"
-        ) from None
+        task = asyncio.ensure_future(run_in_threadpool(job))
+    except BaseException:
+        if gate is not None:
+            gate.release()
+        raise
+
+    def settle(done: asyncio.Future) -> None:
+        # the slot (and its connection) is free only once the thread has really ended
+        if gate is not None:
+            gate.release()
+        if not done.cancelled():
+            done.exception()  # retrieved: an abandoned failure is not logged as unhandled
+
+    task.add_done_callback(settle)
+    try:
+        finished, _ = await asyncio.wait({task}, timeout=deadline.remaining())
+    except asyncio.CancelledError:  # the client went away: stop the work too
+        deadline.cancel()
+        raise
+    if finished:
+        return task.result()  # a Cancelled or QueryCanceled is a 504 too (api.errors)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, deadline.cancel)
+    finished, _ = await asyncio.wait({task}, timeout=STOP_GRACE_S)
+    if not finished:
+        log.warning("an analysis is still running %g s after its deadline", STOP_GRACE_S)
+    raise AnalysisTimeout(
+        f"the analysis did not finish within {timeout_ms / 1000:g} s; narrow it down"
+    )
+
+
+def _check_before_statements(engine: Engine) -> None:
+    """Look at the deadline before every statement on ``engine``: a cancel that lands between
+    two statements (none running to cancel) still stops the next one."""
+    if not event.contains(engine, "before_cursor_execute", _deadline_check):
+        event.listen(engine, "before_cursor_execute", _deadline_check)
+
+
+def _deadline_check(*_args: Any) -> None:
+    check()  # a no-op outside an analysis (no deadline in the context)
 
 
 def answer(report: Any) -> Response:

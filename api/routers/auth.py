@@ -52,8 +52,9 @@ async def token(
 
     Anyone holding a valid API key may call it: send `grant_type=client_credentials` and the key
     as `client_secret`, form-encoded (`client_id` is accepted and ignored). The token is valid
-    for `expires_in` seconds and goes in `Authorization: Bearer <token>`; the user's role is
-    checked again on every request, so a deactivated user's tokens stop working at once.
+    for `expires_in` seconds and goes in `Authorization: Bearer <token>`; the key and the user
+    are checked again on every request, so a token stops working at once when its key is
+    revoked or expires or its user is disabled.
     Answers 401 for an unknown, revoked or expired key, and 404 when this server has bearer
     tokens switched off (no JWT secret configured).
     """
@@ -63,10 +64,14 @@ async def token(
 
     def work() -> Any:
         with state.engine.connect() as conn:
-            principal = auth.authenticate_key(conn, client_secret)
-        if principal is None:
+            found = auth.key_principal(conn, client_secret)
+        if found is None:
             raise auth.NotAuthenticated("unknown, revoked or expired API key")
-        return auth.issue_token(principal, secret=secret, ttl_s=state.settings.token_ttl_s)
+        principal, key_id = found
+        # the token carries its key: it dies with it (revoked, expired, user disabled)
+        return auth.issue_token(
+            principal, secret=secret, ttl_s=state.settings.token_ttl_s, key_id=key_id
+        )
 
     access = await run_in_threadpool(work)
     return json_response(
@@ -119,6 +124,30 @@ def add_user(state: State, _: Admin, user: NewUser) -> Response:
     return json_response({"id": user_id, **user.model_dump()}, status_code=201)
 
 
+Username = Annotated[str, Path(pattern=r"^[A-Za-z0-9._@-]{1,64}$", description="a username")]
+
+
+@router.post(
+    "/admin/users/{username}/disable",
+    summary="Disable a user: every key and token ends at once",
+    operation_id="disableUser",
+)
+def disable_user(state: State, caller: Admin, username: Username) -> Response:
+    """Lock a user out at once. Admins only.
+
+    The user is marked inactive and every one of their API keys is revoked for good, so their
+    keys and the bearer tokens obtained with them are refused from the next request on
+    (`gis-registry users disable NAME` does the same). Answers 200 with the number of keys
+    revoked, 404 for an unknown user, 400 for the caller's own account (an admin cannot lock
+    themselves out).
+    """
+    if username == caller.username:
+        raise InvalidParameter("username", "you cannot disable your own account")
+    with state.engine.begin() as conn:
+        revoked = auth.disable_user(conn, username)
+    return json_response({"username": username, "active": False, "keys_revoked": revoked})
+
+
 @router.get("/admin/keys", summary="API keys (without secrets)", operation_id="listKeys")
 def list_keys(state: State, _: Admin) -> Response:
     """Every API key, revoked and expired ones included: prefix, label, user and dates. Admins only.
@@ -160,9 +189,8 @@ def create_key(state: State, _: Admin, request: NewKeyRequest) -> Response:
 def revoke_key(state: State, _: Admin, prefix: Annotated[str, Path(max_length=100)]) -> Response:
     """Revoke an API key, given by its prefix (as listed by `GET /admin/keys`). Admins only.
 
-    The key stops working at once and cannot be restored; bearer tokens already obtained with it
-    name the user, not the key, and stay valid until they expire. Answers 204, or 404 when no
-    active key has this prefix.
+    The key stops working at once and cannot be restored, and so do the bearer tokens obtained
+    with it. Answers 204, or 404 when no active key has this prefix.
     """
     if not prefix.replace("_", "").replace("-", "").isalnum():
         raise InvalidParameter("prefix", "not a key prefix")

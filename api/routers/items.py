@@ -13,15 +13,15 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.deps import Reader, ServiceState, State
+from api.deps import Reader, ServiceState, State, sends_credentials
 from api.errors import InvalidParameter, NotFound
 from api.formats import GEOJSON, HTML, JSON, F, html_page, json_response, wants_html
-from api.links import base, link
+from api.links import base, here, link
 from api.routers.collections import CollectionId
 from api.settings import ApiSettings
 from api.stats import layer_stats
 from gis_registry.catalog import Layer, get_layer
-from gis_registry.history import layer_as_of_sql, require_feature_history
+from gis_registry.history import layer_as_of_sql, redact_authors, require_feature_history
 from gis_registry.queries import filters as q
 from gis_registry.queries import geojson
 from gis_registry.queries.cql2 import LANGUAGES, cql2_filter
@@ -88,7 +88,7 @@ def page_links(
     request: Request, c: Layer, *, limit: int, offset: int, returned: int, matched: int | None
 ) -> list[dict[str, Any]]:
     """self, alternate, collection, next and prev links of a page."""
-    url = request.url
+    url = here(request)  # under the public URL, not the Host header
     links = [
         link(str(url.remove_query_params("f")), "self", GEOJSON, "this page"),
         link(str(url.include_query_params(f="html")), "alternate", HTML, "this page as HTML"),
@@ -200,7 +200,9 @@ async def serve_items(
         text, params = geojson.page_query(
             c, flt, limit=limit, offset=offset, crs=out_crs, count_cap=cap
         )
-    async with state.pool.connection() as conn:
+    # a past state, or a caller with credentials, reads the primary (never a lagging standby)
+    pool = state.read_pool(primary=at is not None or sends_credentials(request))
+    async with pool.connection() as conn:
         # Planned for its values, never prepared: a page's best plan depends on them (a small
         # bbox wants the spatial index, the whole province the key order), which a generic
         # plan, chosen after a few executions of a prepared statement, cannot know.
@@ -218,13 +220,21 @@ async def serve_items(
 
 
 async def feature_answer(
-    state: ServiceState, base_url: str, collection_id: str, feature_id: str, crs: str | None
+    state: ServiceState,
+    base_url: str,
+    collection_id: str,
+    feature_id: str,
+    crs: str | None,
+    *,
+    primary: bool = False,
 ) -> tuple[bytes, dict[str, str]]:
-    """One feature with its links (GeoJSON bytes) and its headers (ETag, Content-Crs)."""
+    """One feature with its links (GeoJSON bytes) and its headers (ETag, Content-Crs); read
+    from the primary when ``primary`` (an editor's ETag must be the latest), else from the
+    read pool (the standby, when there is one)."""
     c = get_layer(collection_id)
     out_crs: Crs = parse_crs(crs)
     key = c.parse_key(feature_id)
-    row = await state.features.get(c, out_crs, key)
+    row = await state.feature_reader(primary=primary).get(c, out_crs, key)
     if row is None:
         raise NotFound(f"{c.id} feature {feature_id} does not exist")
     feature, version = row
@@ -249,7 +259,9 @@ async def serve_item(
     f: F | None = None,
 ) -> Response:
     """One feature with its ETag."""
-    body, headers = await feature_answer(state, base(request), collection_id, feature_id, crs)
+    body, headers = await feature_answer(
+        state, base(request), collection_id, feature_id, crs, primary=sends_credentials(request)
+    )
     if wants_html(request, f):
         return html_page(f"{get_layer(collection_id).title} {feature_id}", orjson.loads(body))
     return Response(body, media_type=GEOJSON, headers=headers)
@@ -345,7 +357,7 @@ def make_router(settings: ApiSettings) -> APIRouter:
     async def history(
         request: Request,
         state: State,
-        _: Reader,
+        principal: Reader,
         collectionId: CollectionId,
         featureId: FeatureId,
         f: F | None = None,
@@ -358,6 +370,8 @@ def make_router(settings: ApiSettings) -> APIRouter:
                 return require_feature_history(conn, c.id, key)
 
         changes = await run_in_threadpool(read)
+        if principal is None:  # anonymous: what changed and when, not which user changed it
+            changes = redact_authors(changes)
         root = f"{base(request)}/collections/{c.id}/items/{featureId}"
         doc = {
             "collection": c.id,

@@ -1,19 +1,20 @@
 """The road network's topology check over HTTP (read-only: the fix stays with the CLI and the
-library, where a person commits it). Served like the other analyses: one library call under
-the analysis timeout, its ``to_dict()`` as JSON (``gis-registry network check --json``)."""
+library, where a person commits it). Served like the other analyses (the same pool, slots,
+per-client limit and deadline): one library call, its ``to_dict()`` as JSON
+(``gis-registry network check --json``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.deps import Reader, State
-from api.routers.analysis import answer, run_analysis
+from api.routers.analysis import analysis_client, answer, run_analysis
 from gis_registry.network.check import DEFAULT_TOLERANCE_M, MAX_TOLERANCE_M
 
-router = APIRouter(prefix="/analysis", tags=["Analyses"])
+router = APIRouter(prefix="/analysis", tags=["Analyses"], dependencies=[Depends(analysis_client)])
 
 
 @router.get(

@@ -70,13 +70,16 @@ def check_choice(value: str, choices: tuple[str, ...], *, layer: str, field: str
 @contextmanager
 def no_jit(conn: Connection) -> Iterator[None]:
     """JIT compilation off for the duration, then as it was: the analytical queries have high
-    cost estimates, and compiling them takes longer than running them at demo scale."""
+    cost estimates, and compiling them takes longer than running them at demo scale.
+
+    The setting is transaction-local, so it is restored only when the block succeeds: after an
+    error (a statement timeout, a cancel) the transaction may be aborted, where any statement
+    fails and would hide the error; its rollback restores the setting anyway.
+    """
     old = conn.execute(text("SELECT current_setting('jit')")).scalar()
     conn.execute(text("SELECT set_config('jit', 'off', true)"))
-    try:
-        yield
-    finally:
-        conn.execute(text("SELECT set_config('jit', :old, true)"), {"old": old})
+    yield
+    conn.execute(text("SELECT set_config('jit', :old, true)"), {"old": old})
 
 
 def frame(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:

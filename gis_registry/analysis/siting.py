@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 
+from gis_registry import deadline
 from gis_registry.analysis._frames import check_distance, degree_radius, frame
 from gis_registry.analysis.coverage import check_kinds, water_coverage
 from gis_registry.errors import ValidationError
@@ -108,6 +109,7 @@ def greedy_cover(
     open_weight = np.asarray(weights, dtype=float).copy()
     steps: list[tuple[int, float, np.ndarray]] = []
     for _ in range(n):
+        deadline.check()
         gains = matrix @ open_weight
         if not len(gains):
             break

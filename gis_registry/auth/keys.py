@@ -106,30 +106,53 @@ def list_keys(conn: Connection, username: str | None = None) -> list[dict[str, A
 
 def authenticate_key(conn: Connection, token: str) -> Principal | None:
     """The principal behind a valid, unrevoked, unexpired key of an active user, else None."""
+    found = key_principal(conn, token)
+    return found[0] if found else None
+
+
+def _live_keys() -> Any:
+    """The keys that work: unrevoked, unexpired, of an active user (joined to ``users``)."""
+    return (
+        select(
+            api_keys.c.id.label("key_id"),
+            api_keys.c.key_hash,
+            users.c.id,
+            users.c.username,
+            users.c.role,
+            users.c.local_body_id,
+        )
+        .join(users, users.c.id == api_keys.c.user_id)
+        .where(
+            api_keys.c.revoked_at.is_(None),
+            or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > func.now()),
+            users.c.active,
+        )
+    )
+
+
+def key_principal(conn: Connection, token: str) -> tuple[Principal, int] | None:
+    """The principal behind a working key and the key's id (what a bearer token obtained with
+    it carries, see :func:`gis_registry.auth.tokens.issue_token`), else None.
+
+    Parameters
+    ----------
+    conn : a connection to the registry
+    token : the whole key, ``gisr_<prefix>_<secret>``
+    """
     parts = _split(token)
     if parts is None:
         return None
     prefix, secret = parts
-    row = (
-        conn.execute(
-            select(
-                api_keys.c.key_hash,
-                users.c.id,
-                users.c.username,
-                users.c.role,
-                users.c.local_body_id,
-            )
-            .join(users, users.c.id == api_keys.c.user_id)
-            .where(
-                api_keys.c.prefix == prefix,
-                api_keys.c.revoked_at.is_(None),
-                or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > func.now()),
-                users.c.active,
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = conn.execute(_live_keys().where(api_keys.c.prefix == prefix)).mappings().first()
     if row is None or not hmac.compare_digest(row["key_hash"], _hash(secret)):
+        return None
+    return Principal(row["id"], row["username"], row["role"], row["local_body_id"]), row["key_id"]
+
+
+def principal_of_key(conn: Connection, key_id: int) -> Principal | None:
+    """The principal of the key with id ``key_id`` while it works (unrevoked, unexpired, its
+    user active), else None: how a bearer token is checked against the key it came from."""
+    row = conn.execute(_live_keys().where(api_keys.c.id == key_id)).mappings().first()
+    if row is None:
         return None
     return Principal(row["id"], row["username"], row["role"], row["local_body_id"])

@@ -59,6 +59,8 @@ _DIRECT_OWNER = {
 }
 # layers whose records belong to the owner of the asset they refer to
 _ASSET_LAYERS = ("bridges", "inspections", "maintenance_works")
+# layer -> the column naming the local body whose budget pays: an editor spends only their own
+_FUNDER = {"maintenance_works": "funding_local_body_id"}
 EDITABLE_LAYERS = frozenset(_DIRECT_OWNER) | frozenset(_ASSET_LAYERS)
 
 
@@ -106,7 +108,9 @@ def check_write(
     """Raise unless ``principal`` may write every one of ``records`` of ``layer``.
 
     Pass the record as stored (update, delete) and as it will be (insert, update): an editor may
-    neither take an asset from another local body nor give one away.
+    neither take an asset from another local body nor give one away. A work an editor records
+    is funded by their own local body or by no LGO (``funding_local_body_id`` empty: a subsidy,
+    an agency): never charged to another LGO's budget.
     """
     principal = require_role(principal, "editor")
     if principal.role == "admin":
@@ -126,4 +130,18 @@ def check_write(
                 f"editor '{principal.username}' may only change {layer} owned by local body "
                 f"{principal.local_body_id} (this one: {owner if owner is not None else 'none'})"
             )
+        field = _FUNDER.get(layer)
+        funder = record.get(field) if field else None
+        if field and funder is not None and _as_id(funder) != principal.local_body_id:
+            raise PermissionDenied(
+                f"editor '{principal.username}' may only record {layer} funded by their own"
+                f" local body {principal.local_body_id}: field {field} is {funder}"
+            )
     return principal
+
+
+def _as_id(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None  # not a local body id: validation will say so, but it is not theirs

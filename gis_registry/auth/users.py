@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gis_registry.auth.permissions import Principal
 from gis_registry.db.tables import local_bodies
-from gis_registry.db.tables_auth import ROLES, users
+from gis_registry.db.tables_auth import ROLES, api_keys, users
 from gis_registry.errors import NotFound, ValidationError
 
 
@@ -79,3 +79,39 @@ def set_user_active(conn: Connection, username: str, active: bool) -> None:
     result = conn.execute(update(users).where(users.c.username == username).values(active=active))
     if result.rowcount == 0:
         raise NotFound(f"no user '{username}'")
+
+
+def disable_user(conn: Connection, username: str) -> int:
+    """End every credential of ``username`` at once; return how many keys were revoked.
+
+    The user is marked inactive (their keys and bearer tokens are refused from the next
+    request on, see :func:`gis_registry.auth.tokens.verify_token`) and every key still working
+    is revoked for good: enabling the user again (:func:`enable_user`) restores none of them.
+
+    Raises
+    ------
+    NotFound
+        when there is no such user.
+    """
+    user_id = conn.execute(
+        update(users).where(users.c.username == username).values(active=False).returning(users.c.id)
+    ).scalar_one_or_none()
+    if user_id is None:
+        raise NotFound(f"no user '{username}'")
+    revoked = conn.execute(
+        update(api_keys)
+        .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    return int(revoked.rowcount)
+
+
+def enable_user(conn: Connection, username: str) -> None:
+    """Mark ``username`` active again; their old keys stay revoked (create new ones).
+
+    Raises
+    ------
+    NotFound
+        when there is no such user.
+    """
+    set_user_active(conn, username, True)

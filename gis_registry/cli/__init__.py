@@ -12,6 +12,7 @@ import typer
 from gis_registry.cli import (
     analysis,
     auth,
+    backup,
     data,
     db,
     files,
@@ -30,7 +31,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _group in (db, data, files, places, network, network_check, analysis, maps, auth, serve):
+_GROUPS = (db, backup, data, files, places, network, network_check, analysis, maps, auth, serve)
+for _group in _GROUPS:
     _group.register(app)
 
 __all__ = ["app"]

@@ -1,4 +1,5 @@
-"""``users add | list`` and ``keys create | revoke | list``: who may use the HTTP API."""
+"""``users add | list | disable | enable`` and ``keys create | revoke | list``: who may use the
+HTTP API."""
 
 from __future__ import annotations
 
@@ -60,6 +61,33 @@ def users_list() -> None:
 
     rows = [{**u, "state": "active" if u["active"] else "inactive"} for u in users]
     write(_listing("users", rows, USER_COLUMNS))
+
+
+@users_app.command("disable")
+def users_disable(
+    username: Annotated[str, typer.Argument(help="the user to lock out")],
+) -> None:
+    """End every API key and bearer token of a user at once (keys are revoked for good)."""
+    from gis_registry.auth import disable_user
+
+    with user_errors(), engine().begin() as conn:
+        revoked = disable_user(conn, username)
+    echo(
+        f"user {username} disabled: {revoked} key{'s' if revoked != 1 else ''} revoked, "
+        "their bearer tokens refused from now on"
+    )
+
+
+@users_app.command("enable")
+def users_enable(
+    username: Annotated[str, typer.Argument(help="the user to let back in")],
+) -> None:
+    """Let a disabled user back in; their old keys stay revoked (create new ones)."""
+    from gis_registry.auth import enable_user
+
+    with user_errors(), engine().begin() as conn:
+        enable_user(conn, username)
+    echo(f"user {username} enabled; create a key with `gis-registry keys create {username}`")
 
 
 def _listing(title: str, rows: list[dict], cols: tuple[Col, ...]) -> str:

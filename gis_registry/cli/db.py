@@ -1,4 +1,5 @@
-"""``db start | stop | url | status`` (the embedded cluster) and ``migrate``."""
+"""``db start | stop | url | status``, ``db replica start | stop | status`` (the embedded
+cluster and its local standby) and ``migrate``."""
 
 from __future__ import annotations
 
@@ -87,3 +88,66 @@ def migrate(
         elif created := m.upgrade(eng, revision):
             echo(f"created extension{'s' * (len(created) > 1)} {', '.join(created)}")
         echo(f"schema at revision {m.current(eng)}")
+
+
+replica_app = typer.Typer(
+    help="A local hot standby of the embedded cluster (streaming replication) for reads.",
+    no_args_is_help=True,
+)
+db_app.add_typer(replica_app, name="replica")
+
+
+@replica_app.command("start")
+def replica_start() -> None:
+    """Copy the running embedded cluster (pg_basebackup) and start it as a read-only standby.
+
+    Prints its URL (last line): set GIS_REGISTRY_READ_DATABASE_URL to it and the API reads
+    from it. A stopped standby resumes streaming; its data is under <home>/replica.
+    """
+    from gis_registry.db.replica import Standby
+    from gis_registry.settings import Settings
+
+    with user_errors():
+        standby = Standby(Settings())
+        url = standby.start()
+    echo(f"standby streaming from the embedded cluster on 127.0.0.1:{standby.port}")
+    echo(url)
+
+
+@replica_app.command("stop")
+def replica_stop(
+    remove: Annotated[
+        bool,
+        typer.Option(
+            "--remove",
+            help="also delete its data and its replication slot (the primary then keeps no WAL "
+            "for it); without it, `start` resumes it in seconds",
+        ),
+    ] = False,
+) -> None:
+    """Stop the standby (its data and slot are kept unless --remove)."""
+    from gis_registry.db.replica import WAL_KEEP, Standby
+    from gis_registry.settings import Settings
+
+    with user_errors():
+        stopped = Standby(Settings()).stop(remove=remove)
+    echo("stopped" if stopped else "not running")
+    if remove:
+        echo("removed its data and replication slot")
+    elif stopped:
+        echo(f"kept its data; the primary keeps WAL for it (up to {WAL_KEEP}) until `start`")
+
+
+@replica_app.command("status")
+def replica_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Running or not, port, URL (password hidden) and replication lag."""
+    from gis_registry.db.replica import Standby
+    from gis_registry.settings import Settings
+
+    with user_errors():
+        status = Standby(Settings()).status()
+    if as_json:
+        print_json(status)
+        return
+    for key, value in status.items():
+        echo(f"{key:>13}: {value}")

@@ -69,6 +69,10 @@ def serve(
 
     with user_errors():  # no database: one line here, not a traceback from inside uvicorn
         database_url(Settings())
+        if read_url := Settings().read_database_url:
+            from gis_registry.db.replica import describe_read_database
+
+            echo(describe_read_database(read_url))
     problem = port_problem(host, port)
     if problem is not None:
         fail(problem)

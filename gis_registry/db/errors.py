@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import psycopg
+from sqlalchemy import BigInteger, Float, Integer, Numeric, SmallInteger
 from sqlalchemy.exc import DBAPIError
 
-from gis_registry.db.tables import RULES
+from gis_registry.db.tables import RULES, metadata
 from gis_registry.errors import ConstraintViolation
 
 # PostGIS typmod errors come without a constraint name; recognise them by their text.
@@ -31,8 +35,17 @@ _GEOMETRY_MESSAGES = (
 )
 
 
-def translate(exc: DBAPIError, layer: str, record: str | int | None) -> ConstraintViolation | None:
-    """A :class:`ConstraintViolation` for a refused write, or None if ``exc`` is not one."""
+def translate(
+    exc: DBAPIError,
+    layer: str,
+    record: str | int | None,
+    values: Mapping[str, Any] | None = None,
+) -> ConstraintViolation | None:
+    """A :class:`ConstraintViolation` for a refused write, or None if ``exc`` is not one.
+
+    ``values`` (the record as written) let a refusal PostgreSQL reports without its column,
+    such as a numeric overflow, name the field whose value does not fit.
+    """
     orig = exc.orig
     if not isinstance(orig, psycopg.Error):
         return None
@@ -72,9 +85,47 @@ def translate(exc: DBAPIError, layer: str, record: str | int | None) -> Constrai
                 return ConstraintViolation(
                     layer, [(record, field, template.format(*match.groups()))]
                 )
+        if state == "22003" and column is None:  # numeric_value_out_of_range: no column
+            fields = _out_of_range(layer, values or {})
+            if fields:
+                detail = f"{primary}: {diag.message_detail}" if diag.message_detail else primary
+                return ConstraintViolation(layer, [(record, name, detail) for name in fields])
         if state.startswith("22"):  # data exception: bad number, date, text for the column
             return ConstraintViolation(layer, [(record, column or "?", primary)])
     return None
+
+
+# PostgreSQL's whole-number ranges (smallint, bigint, integer: most specific first).
+_INTEGER_MAX = ((SmallInteger, 2**15 - 1), (BigInteger, 2**63 - 1), (Integer, 2**31 - 1))
+
+
+def _out_of_range(layer: str, values: Mapping[str, Any]) -> list[str]:
+    """The fields of ``values`` whose number does not fit its column of ``layer``."""
+    table = metadata.tables.get(layer)
+    if table is None:
+        return []
+    found = []
+    for name, value in values.items():
+        if name not in table.c or isinstance(value, bool):
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if not math.isfinite(number):
+            continue
+        kind = table.c[name].type
+        if isinstance(kind, Numeric) and not isinstance(kind, Float) and kind.precision:
+            scale = kind.scale or 0
+            if abs(round(number, scale)) >= 10 ** (kind.precision - scale):
+                found.append(name)
+            continue
+        for integer, largest in _INTEGER_MAX:
+            if isinstance(kind, integer):
+                if not -largest - 1 <= number <= largest:
+                    found.append(name)
+                break
+    return found
 
 
 def _fk_field(detail: str) -> str:

@@ -20,6 +20,7 @@ from gis_registry.db.tables import LAYERS, data_loads
 from gis_registry.demo.model import DemoPlan, DemoReport
 from gis_registry.demo.plan import plan_demo
 from gis_registry.errors import DatabaseUnavailable, GisRegistryError
+from gis_registry.history import record_layer_rows
 from gis_registry.io.clear import clear_layers
 
 # Reference data every registry holds after ``migrate`` (0004): not "data" for these checks.
@@ -138,6 +139,11 @@ def load_plan(
     row per layer: source ``demo``, path ``seed=<seed> scale=<scale>``, mode ``replace``, the
     rows inserted and the rows the layer held before (``deleted``).
 
+    The feature history records the load as the triggers would an import: a ``delete`` of each
+    row replaced and an ``insert`` of each row loaded (one ``INSERT ... SELECT`` per layer,
+    :func:`gis_registry.history.record_layer_rows`; the COPY itself runs with the history off),
+    so that a layer read as it was before the load (``items?at=``) does not show the demo.
+
     Parameters
     ----------
     engine
@@ -169,7 +175,7 @@ def load_plan(
     try:
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL statement_timeout = 0"))
-            # a bulk load is not an edit: keep it out of the feature history (0003)
+            # the triggers off: the load records its history itself, once per layer
             conn.execute(text("SET LOCAL gis_registry.history = 'off'"))
             # the lock the clear takes anyway, taken first: nothing lands after the check
             conn.execute(text(f"LOCK TABLE {', '.join(LAYERS)} IN ACCESS EXCLUSIVE MODE"))
@@ -178,6 +184,8 @@ def load_plan(
             step("clearing")
             started = time.perf_counter()
             users = _detach_users(conn)
+            for name in LAYERS:
+                record_layer_rows(conn, name, "delete")
             before = clear_layers(conn, list(LAYERS))  # the DPT palette too: reloaded below
             seconds[layer] = time.perf_counter() - started
             raw = conn.connection.driver_connection
@@ -189,6 +197,7 @@ def load_plan(
                     frame = plan.frames[layer]
                     columns = [c.name for c in table.columns if c.name in frame.columns]
                     counts[layer] = copy_frame(cur, layer, frame[columns])
+                    record_layer_rows(conn, layer, "insert")
                     seconds[layer] = time.perf_counter() - started
                 step("sequences")
                 for layer, table in LAYERS.items():

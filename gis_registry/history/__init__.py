@@ -21,6 +21,60 @@ def set_actor(conn: Connection, actor: str) -> None:
     conn.execute(text("SELECT set_config('gis_registry.actor', :actor, true)"), {"actor": actor})
 
 
+# The author of a change, as the triggers name it (0003, 0005): the actor set for the
+# transaction, else the database user.
+_ACTOR = "coalesce(nullif(current_setting('gis_registry.actor', true), ''), session_user)"
+
+
+def record_layer_rows(conn: Connection, layer: str, operation: str) -> int:
+    """Record every row ``layer`` holds now as inserted (or as about to be deleted), in one
+    statement: what the statement triggers of migration 0005 write, for a bulk load that runs
+    with the history off (``gis_registry.history = 'off'``, the demo's COPY).
+
+    An ``insert`` row has the record as ``after``, a ``delete`` row as ``before``, so that
+    :func:`layer_as_of_sql` knows a loaded feature did not exist before its load, and that a
+    replaced one did. One ``INSERT ... SELECT`` per layer costs about what the triggers would,
+    far less than a row trigger.
+
+    Parameters
+    ----------
+    conn
+        A connection in the load's transaction.
+    layer
+        A layer of the catalogue (its table and key come from the table registry).
+    operation
+        ``"insert"`` (call after loading the layer) or ``"delete"`` (call before emptying it).
+
+    Returns
+    -------
+    int
+        History rows written.
+    """
+    if operation not in ("insert", "delete"):
+        raise ValueError(f"operation must be insert or delete, not {operation!r}")
+    table = layer_table(layer)
+    key = table.primary_key.columns.values()[0].name
+    record = "to_jsonb(t)"
+    before, after = ("NULL", record) if operation == "insert" else (record, "NULL")
+    # identifiers from the table registry, never from input
+    statement = f"""
+        INSERT INTO feature_history (layer, feature_id, operation, changed_by, before, after)
+        SELECT :layer, t."{key}"::text, :operation, {_ACTOR}, {before}, {after}
+        FROM "{table.name}" t
+    """
+    result = conn.execute(text(statement), {"layer": layer, "operation": operation})
+    return int(result.rowcount)
+
+
+def redact_authors(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``changes`` with ``changed_by`` emptied (None): for callers who may not know who edits.
+
+    Usernames are staff accounts; the public (anonymous callers) sees what changed and when,
+    not who changed it. Authenticated callers, viewers included, see the names.
+    """
+    return [{**change, "changed_by": None} for change in changes]
+
+
 def feature_changes(conn: Connection, layer: str, feature_id: Any) -> list[dict[str, Any]]:
     """Every recorded change of one feature, oldest first (``before``/``after`` as JSON, with
     geometries as GeoJSON)."""
@@ -61,7 +115,10 @@ def layer_as_of_sql(layer: str) -> str:
 
     A row unchanged since ``at`` is read from the table; a row changed since is the ``before`` of
     its first change after ``at`` (none if it was inserted after ``at``). Correct as long as every
-    change after ``at`` was recorded, which the triggers guarantee since migration 0003.
+    change after ``at`` was recorded, which the triggers guarantee since migration 0003 and
+    bulk loads since :func:`record_layer_rows`. A ``before`` created after ``at`` is never
+    shown: a row loaded with no insert recorded (a demo loaded by an older version) and edited
+    since did not exist at ``at`` either.
     """
     table = layer_table(layer)
     key = table.primary_key.columns.values()[0].name
@@ -77,7 +134,8 @@ def layer_as_of_sql(layer: str) -> str:
         WHERE t.created_at <= %(at)s
           AND NOT EXISTS (SELECT 1 FROM later WHERE later.feature_id = t."{key}"::text)
         UNION ALL
-        SELECT before AS rec, feature_id AS fid FROM later WHERE before IS NOT NULL
+        SELECT before AS rec, feature_id AS fid FROM later
+        WHERE before IS NOT NULL AND (before ->> 'created_at')::timestamptz <= %(at)s
     """
 
 

@@ -38,6 +38,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 from sqlalchemy import Connection, bindparam, text
 
+from gis_registry import deadline
 from gis_registry.errors import InvalidParameter
 from gis_registry.network.model import Network, load_network
 from gis_registry.network.topology import Topology, to_lonlat
@@ -268,10 +269,14 @@ def analyse(net: Network, tolerance_m: float) -> Plan:
     g = _Geometry(net)
     plan = Plan(findings=[], islands=[])
     _crossings(g, plan)
+    deadline.check()
     near_ends = _near_misses(g, plan, tolerance_m)
+    deadline.check()
     _dangles(g, plan, near_ends)
+    deadline.check()
     _duplicates(g, plan)
     _zero_length(g, plan)
+    deadline.check()
     _islands(g, plan)
     return plan
 

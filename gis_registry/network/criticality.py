@@ -20,6 +20,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from sqlalchemy import Connection, bindparam, text
 
+from gis_registry import deadline
 from gis_registry.network.connectivity import NoPaoOffice, node_components
 from gis_registry.network.cuts import CutForest, cut_forest, independent
 from gis_registry.network.graph import RoutingGraph
@@ -197,6 +198,7 @@ def criticality(
     delay = _Delays(net, closed, ctx) if delays else None
     found: list[CriticalItem] = []
     for kind, item_id, road_id, edges in items:
+        deadline.check()
         if len(edges) == 0:
             continue
         cut, lost = ctx.cuts(edges)

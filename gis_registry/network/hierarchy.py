@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gis_registry import deadline
 from gis_registry.network.topology import ranges
 
 Label = tuple[float, int, int, float]  # distance, predecessor node, arc, auxiliary cost
@@ -131,6 +132,7 @@ class Hierarchy:
         for forward in (True, False):
             group = [sp for sp in todo if sp.forward == forward]
             for lo in range(0, len(group), batch):
+                deadline.check()
                 self._search_core(*group[lo : lo + batch])
         for sp in todo:
             source = next(v for v, lab in sp.up.items() if lab[1] < 0)
@@ -387,6 +389,7 @@ def build_hierarchy(
     up_fwd: list[np.ndarray] = []
     up_bwd: list[np.ndarray] = []
     for _ in range(max_rounds):
+        deadline.check()
         if alive.sum() <= core_nodes:
             break
         din = np.bincount(a_h, minlength=n)

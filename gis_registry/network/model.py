@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -31,6 +32,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection
 
+from gis_registry import deadline
 from gis_registry.errors import NotFound
 from gis_registry.network import snapshot
 from gis_registry.network.attach import Places, read_places
@@ -202,6 +204,7 @@ BUILD_STEPS = ("roads", "bridges", "topology", "places", "hierarchy")
 
 
 def _step(progress: Progress | None, stage: str) -> None:
+    deadline.check()  # a cancelled build stops between its steps (and inside the long ones)
     if progress is not None:
         progress(stage, BUILD_STEPS.index(stage), len(BUILD_STEPS))
 
@@ -302,8 +305,10 @@ class NetworkCache:
         for it and get the same :class:`Network`. If it fails, its caller gets the error and
         each waiter tries once more (a failure may be the first caller's own: its connection,
         its statement timeout), again sharing one build; a second failure is raised. A build
-        is never abandoned because a caller stopped waiting: a thread cannot be cancelled, so an
-        API request that timed out still finishes the build for the others and starts no other.
+        stops only when its leader's deadline (:mod:`gis_registry.deadline`) passes: nothing
+        of it is kept, and the waiters start (or join) a new build without counting that as a
+        failure; a waiter whose own deadline passes stops waiting, and the build goes on for
+        the others.
 
         Parameters
         ----------
@@ -332,7 +337,12 @@ class NetworkCache:
             if waiting is None:
                 return self._lead(key, stamp, build, flight)
             try:
-                return waiting.result()
+                return _wait(waiting)
+            except deadline.Cancelled:
+                if not waiting.done():
+                    raise  # this caller's own deadline, while it waited
+                # the leader's deadline ended its build, which says nothing of this caller's
+                # chances: it leads (or joins) the next build, not counted as a failure
             except Exception:
                 attempts += 1
                 if attempts > 1:
@@ -458,6 +468,19 @@ class NetworkCache:
                 path.unlink(missing_ok=True)
         except OSError:
             pass  # another process pruned first
+
+
+def _wait(flight: Future[Network], poll_s: float = 0.05) -> Network:
+    """The result of another caller's build, waited for under this caller's deadline
+    (:func:`gis_registry.deadline.check` between short waits)."""
+    if deadline.current() is None:
+        return flight.result()
+    while True:
+        deadline.check()
+        try:
+            return flight.result(timeout=poll_s)
+        except FutureTimeout:
+            continue
 
 
 def _complete(net: Network) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, text
 
-from gis_registry import domain
+from gis_registry import deadline, domain
 from gis_registry.network.attach import (
     MAX_ATTACH_M,
     Anchor,
@@ -754,6 +754,7 @@ def _matrix_dijkstra(graph: RoutingGraph, mask, sources, chunk: int, targets=Non
     len_m = np.full_like(time_m, np.inf)
     arc_len = _pair_lengths(graph, mask)
     for lo in range(0, len(src), chunk):
+        deadline.check()
         dist, pred = graph.shortest(src[lo : lo + chunk], "time", mask)
         time_m[lo : lo + chunk] = dist[:, dst]
         for k, s in enumerate(src[lo : lo + chunk]):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gis_registry import domain
+from gis_registry import deadline, domain
 from gis_registry.geodesy import DEFAULT_METRIC_SRID, transformer, utm_epsg
 
 
@@ -204,8 +204,11 @@ def _cluster(xy: np.ndarray, tolerance_m: float) -> np.ndarray:
         _, first, inverse = np.unique(q, axis=0, return_index=True, return_inverse=True)
     labels = np.arange(len(first))
     if tolerance_m > 0 and len(first) > 1:
+        deadline.check()  # the KD-tree steps cannot be interrupted: look before each
         tree = cKDTree(xy[first], balanced_tree=False, compact_nodes=False)
+        deadline.check()
         pairs = tree.query_pairs(tolerance_m, output_type="ndarray")
+        deadline.check()
         if len(pairs):
             graph = sparse.coo_matrix(
                 (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
@@ -271,6 +274,7 @@ def build_topology(roads: RoadArrays, *, tolerance_m: float = 1.0) -> Topology:
         endpoint[roads.offsets[1:] - 1] = True
 
     group = _node_groups(_cluster(roads.xy, tolerance_m), roads.layer[vertex_road], endpoint)
+    deadline.check()
     n_groups = int(group.max(initial=-1)) + 1
     # An interior vertex is a junction when another road, or any road's end, shares its group.
     pairs = np.sort(group.astype(np.int64) * max(n_roads, 1) + vertex_road)

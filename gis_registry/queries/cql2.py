@@ -8,7 +8,8 @@ timestamp literals, and the spatial functions (``S_INTERSECTS``, ``S_WITHIN``, .
 geometry columns and geometry or ``BBOX`` literals in CRS84. Anything else is refused.
 
 Nothing of the input reaches the SQL text: identifiers come from the catalogue (an allow-list),
-values are bound parameters (pygeofilter's own SQL backends are not used).
+values are bound parameters (pygeofilter's own SQL backends are not used). A filter is bounded
+before its SQL is built: its length, its depth and its number of terms (see :func:`check_size`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -32,9 +34,15 @@ from gis_registry.errors import InvalidParameter
 from gis_registry.queries.crs import DEFAULT
 from gis_registry.queries.filters import col, envelope
 
-MAX_LENGTH = 4000
-MAX_DEPTH = 50  # parentheses (text) or nested objects (JSON)
+# Limits over the whole expression, checked before its SQL is built (and, where the input
+# shows them, before it is parsed): a filter is a few conditions, not a program, and every level
+# of the tree costs a Python frame and every term a bound parameter.
+MAX_LENGTH = 4000  # characters (the query string's limit too)
+MAX_DEPTH = 50  # levels: parentheses (text), objects and arrays (JSON), operators (the tree)
+MAX_NODES = 500  # terms: operators, properties, values and geometries
 LANGUAGES = ("cql2-text", "cql2-json")
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"")
+_KEYWORDS = re.compile(r"\b(?:AND|OR|NOT)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,62 @@ def _nesting(text: str) -> int:
     return deepest
 
 
+def _too_deep() -> InvalidParameter:
+    return InvalidParameter(
+        "filter", f"the filter nests deeper than the limit of {MAX_DEPTH} levels"
+    )
+
+
+def _too_large() -> InvalidParameter:
+    return InvalidParameter("filter", f"the filter has more than the limit of {MAX_NODES} terms")
+
+
+def _keywords(text: str) -> int:
+    """How many ``AND``, ``OR`` and ``NOT`` a CQL2 text holds outside its strings: each is a
+    node of the tree, so their count bounds it from below before anything is parsed."""
+    return len(_KEYWORDS.findall(_QUOTED.sub("''", text)))
+
+
+def check_size(tree: Any) -> None:
+    """Refuse a syntax tree deeper than :data:`MAX_DEPTH` or larger than :data:`MAX_NODES`.
+
+    The walk is iterative (the tree may be as deep as its text is long: ``1+1+1...``). A chain
+    of one combination (``a AND b AND c``, built as a tree as deep as it is long) counts as one
+    level, as its SQL is one flat list.
+
+    Parameters
+    ----------
+    tree : a pygeofilter syntax tree
+
+    Raises
+    ------
+    InvalidParameter
+        naming ``filter`` and the limit passed.
+    """
+    from pygeofilter import ast
+
+    chains = (ast.And, ast.Or)
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise _too_large()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(node, ast.Node):
+            children = list(node.get_sub_nodes() or ())
+        elif isinstance(node, (list, tuple)):
+            children = list(node)
+        else:  # a value: a literal, a property name, a geometry, an envelope
+            continue
+        kind = type(node)
+        for child in children:
+            same_chain = kind in chains and type(child) is kind
+            stack.append((child, depth if same_chain else depth + 1))
+
+
 def _json_depth(node: Any, depth: int = 0) -> int:
     if depth > MAX_DEPTH:
         return depth
@@ -146,22 +210,37 @@ def parse(text: str | Mapping[str, Any], lang: str = "cql2-text") -> Any:
     Raises
     ------
     InvalidParameter
-        ``filter`` (the filter cannot be read) or ``filter-lang`` (another language).
+        ``filter`` (the filter cannot be read, or passes a limit: :data:`MAX_LENGTH`
+        characters, :data:`MAX_DEPTH` levels, :data:`MAX_NODES` terms) or ``filter-lang``
+        (another language).
     """
     if lang not in LANGUAGES:
         raise InvalidParameter(
             "filter-lang", f"'{lang}' is not supported (supported: {', '.join(LANGUAGES)})"
         )
     if isinstance(text, str) and len(text) > MAX_LENGTH:
-        raise InvalidParameter("filter", f"longer than {MAX_LENGTH} characters")
+        raise InvalidParameter(
+            "filter", f"the filter is longer than the limit of {MAX_LENGTH} characters"
+        )
     if lang == "cql2-json":
-        return _parse_json(text)
+        tree = _parse_json(text)
+    else:
+        tree = _parse_text(text)
+    check_size(tree)
+    return tree
+
+
+def _parse_text(text: Any) -> Any:
     if not isinstance(text, str) or not text.strip():
         raise InvalidParameter("filter", "the filter is empty")
     if _nesting(text) > MAX_DEPTH:
-        raise InvalidParameter("filter", "the filter nests too deeply")
+        raise _too_deep()
+    if _keywords(text) > MAX_NODES:
+        raise _too_large()
     try:
         return _text_parser().parse(text)
+    except RecursionError:  # lark's parser is iterative; should a transformer not be
+        raise _too_deep() from None
     except Exception as exc:  # lark's errors, or the transformer's on nonsense (-attribute)
         raise InvalidParameter("filter", f"cannot read the filter: {_first_line(exc)}") from None
 
@@ -176,9 +255,11 @@ def _parse_json(text: str | Mapping[str, Any]) -> Any:
     if not isinstance(document, dict) or not document:
         raise InvalidParameter("filter", "a CQL2-JSON filter is a JSON object")
     if _json_depth(document) > MAX_DEPTH:
-        raise InvalidParameter("filter", "the filter nests too deeply")
+        raise _too_deep()
     try:
         return parse_json(document)
+    except RecursionError:
+        raise _too_deep() from None
     except Exception as exc:  # pygeofilter raises ValueError, TypeError, KeyError...
         raise InvalidParameter("filter", f"cannot read the filter: {_first_line(exc)}") from None
 
@@ -234,7 +315,7 @@ class Emitter:
         from pygeofilter import ast
 
         if depth > MAX_DEPTH:
-            raise self.fail("the filter nests too deeply")
+            raise self.fail(f"the filter nests deeper than the limit of {MAX_DEPTH} levels")
         kind = type(node)
         if kind in self.combinations:
             # a chain (a AND b AND c) is one flat list, not a tree as deep as it is long
@@ -374,7 +455,9 @@ class Emitter:
             except (ShapelyError, ValueError, TypeError, KeyError, IndexError) as exc:
                 raise self.fail(f"cannot read the geometry: {exc}") from None
             return self.shape(geometry, item.geometry.get("type", "geometry"))
-        raise self.fail(f"expected a geometry property, a geometry or BBOX, not {item!r}"[:200])
+        # a node by its name, not its repr: a repr recurses as deep as the node
+        what = self._name(item) if isinstance(item, ast.Node) else repr(item)[:100]
+        raise self.fail(f"expected a geometry property, a geometry or BBOX, not {what}")
 
     def box(self, numbers: list[Any]) -> sql.Composable:
         """A BBOX literal (CRS84), under the ``bbox`` parameter's rules."""
@@ -439,4 +522,9 @@ def _compile(
 ) -> tuple[sql.Composable, list[Any]]:
     tree = parse(text, lang)
     emitter = Emitter(c, json_envelopes=lang == "cql2-json")
-    return emitter.condition(tree), emitter.params
+    try:
+        return emitter.condition(tree), emitter.params
+    except RecursionError:  # bounded by check_size; a last guard, never a 500
+        raise emitter.fail(
+            f"the filter nests deeper than the limit of {MAX_DEPTH} levels"
+        ) from None

@@ -4,11 +4,16 @@ Mercator."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import cache
 
 from gis_registry.errors import InvalidParameter
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# how far (degrees) a box may reach beyond its projected CRS's area of use: UTM is often used a
+# little past its zone's edges; far beyond, its coordinates stop meaning places
+AREA_TOLERANCE = 3.0
 
 
 @dataclass(frozen=True)
@@ -73,3 +78,51 @@ def parse_crs(value: str | int | Crs | None, parameter: str = "crs") -> Crs:
         raise InvalidParameter(
             parameter, f"'{value}' is not supported (supported: {', '.join(CRS_LIST)})"
         ) from None
+
+
+@cache
+def area_of_use(srid: int) -> tuple[float, float, float, float]:
+    """The bounds (minx, miny, maxx, maxy), in the CRS's own units, of its area of use in the
+    EPSG register widened by :data:`AREA_TOLERANCE` degrees (pyproj's database)."""
+    from pyproj import CRS, Transformer
+
+    crs = CRS.from_epsg(srid)
+    if crs.area_of_use is None:  # every CRS in SUPPORTED has one; the world otherwise
+        west, south, east, north = -180.0, -90.0, 180.0, 90.0
+    else:
+        west, south, east, north = crs.area_of_use.bounds
+    west, east = max(-180.0, west - AREA_TOLERANCE), min(180.0, east + AREA_TOLERANCE)
+    # the poles themselves are off a Mercator's map: stop a degree short of them
+    south, north = max(-89.0, south - AREA_TOLERANCE), min(89.0, north + AREA_TOLERANCE)
+    to_crs = Transformer.from_crs(4326, srid, always_xy=True)
+    minx, miny, maxx, maxy = to_crs.transform_bounds(west, south, east, north, densify_pts=21)
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
+def check_box(crs: Crs, box: tuple[float, float, float, float], parameter: str = "bbox") -> None:
+    """Refuse a box (minx, miny, maxx, maxy in ``crs``'s axis order x, y) that is not finite or,
+    in a projected CRS, reaches outside the CRS's area of use (see :func:`area_of_use`): there
+    its coordinates name no place, or none PostGIS can transform.
+
+    Parameters
+    ----------
+    crs : the box's CRS
+    box : minx, miny, maxx, maxy
+    parameter : the argument's name in the error
+
+    Raises
+    ------
+    InvalidParameter
+        naming ``parameter``, the CRS and its bounds.
+    """
+    if not all(math.isfinite(v) for v in box):
+        raise InvalidParameter(parameter, "expected finite numbers")
+    if crs.srid == 4326:  # degrees: their own ranges are checked by the caller
+        return
+    minx, miny, maxx, maxy = area_of_use(crs.srid)
+    if not (minx <= box[0] <= box[2] <= maxx and miny <= box[1] <= box[3] <= maxy):
+        raise InvalidParameter(
+            parameter,
+            f"the box reaches outside the area of use of EPSG:{crs.srid}: "
+            f"x in [{minx:.0f}, {maxx:.0f}], y in [{miny:.0f}, {maxy:.0f}]",
+        )

@@ -38,9 +38,10 @@ from gis_registry.catalog import Layer, geometry_columns, get_layer, primary_geo
 from gis_registry.db import errors as db_errors
 from gis_registry.db.tables import SRID
 from gis_registry.errors import InvalidParameter, NotFound
+from gis_registry.geodesy import province_extent
 from gis_registry.queries.crs import Crs, parse_crs
 from gis_registry.queries.filters import Filter, bbox_filter, parse_datetime, property_filter
-from gis_registry.validation import validate_records
+from gis_registry.validation import UNLIMITED, Limits, validate_records
 
 __all__ = [
     "BBox",
@@ -324,10 +325,14 @@ def insert_features(
 
     Raises :class:`ValidationError` listing every problem, or :class:`ConstraintViolation`
     naming the record and the database rule it broke; nothing is written in either case.
+    Geometries are held to the vertex limits of the settings
+    (:class:`~gis_registry.validation.Limits`) and to the registry's province
+    (:func:`~gis_registry.geodesy.province_extent`, once per call).
     """
     table = layer_table(layer)
     records = list(records)
-    clean = validate_records(table, records)
+    extent = province_extent(conn) if geometry_columns(table) else None
+    clean = validate_records(table, records, limits=Limits.from_settings(), extent=extent)
     key = table.primary_key.columns.values()[0]
     ids: list[int] = []
     with conn.begin_nested():  # a savepoint: a failure leaves the caller's transaction usable
@@ -337,7 +342,7 @@ def insert_features(
                 ids.append(new_id.scalar_one())
             except DBAPIError as exc:
                 ref = records[index].get("id", f"#{index + 1}")
-                translated = db_errors.translate(exc, layer, ref)
+                translated = db_errors.translate(exc, layer, ref, record)
                 if translated is None:
                     raise
                 raise translated from None
@@ -347,7 +352,11 @@ def insert_features(
 def update_feature(
     conn: Connection, layer: str, feature_id: Any, changes: Mapping[str, Any]
 ) -> None:
-    """Validate and apply changes to one feature (the merged record is validated whole)."""
+    """Validate and apply changes to one feature (the merged record is validated whole).
+
+    The geometry limits and the province's extent apply when a geometry is changed: a stored
+    feature made before a rule existed can still have its other fields edited.
+    """
     table = layer_table(layer)
     key = table.primary_key.columns.values()[0]
     current = conn.execute(select(table).where(key == feature_id)).mappings().first()
@@ -363,7 +372,13 @@ def update_feature(
             merged[name] = to_shape(merged[name])
     merged.update(changes)
     merged[key.name] = feature_id
-    clean = validate_records(table, [merged])[0]
+    moved = any(name in changes for name in geometry_columns(table))
+    clean = validate_records(
+        table,
+        [merged],
+        limits=Limits.from_settings() if moved else UNLIMITED,
+        extent=province_extent(conn) if moved else None,
+    )[0]
     values = {k: v for k, v in clean.items() if k in changes}
     if not values:
         return
@@ -371,7 +386,7 @@ def update_feature(
         try:
             conn.execute(update(table).where(key == feature_id).values(**_bind(table, values)))
         except DBAPIError as exc:
-            translated = db_errors.translate(exc, layer, feature_id)
+            translated = db_errors.translate(exc, layer, feature_id, values)
             if translated is None:
                 raise
             raise translated from None

@@ -11,6 +11,7 @@ from the catalogue (:mod:`gis_registry.catalog`); every value is a bound paramet
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import Date, TextClause, text
 
 from gis_registry.catalog import Layer
 from gis_registry.errors import InvalidParameter
-from gis_registry.queries.crs import DEFAULT, Crs
+from gis_registry.queries.crs import DEFAULT, Crs, check_box
 from gis_registry.validation import VOCABULARIES
 
 
@@ -78,6 +79,8 @@ def envelope(
     if len(bbox) != 4:
         raise InvalidParameter(parameter, "expected 4 (or 6) numbers: minx, miny, maxx, maxy")
     minx, miny, maxx, maxy = (float(v) for v in bbox)
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        raise InvalidParameter(parameter, "expected finite numbers")
     if crs.flip:
         minx, miny, maxx, maxy = miny, minx, maxy, maxx
     if crs.srid == 4326:
@@ -95,8 +98,7 @@ def envelope(
     else:
         if minx > maxx or miny > maxy:
             raise InvalidParameter(parameter, "expected minx, miny, maxx, maxy with min <= max")
-        if max(abs(v) for v in (minx, miny, maxx, maxy)) > 1e8:
-            raise InvalidParameter(parameter, "coordinates out of range for this CRS")
+        check_box(crs, (minx, miny, maxx, maxy), parameter)  # else PostGIS fails: a 500
         env = sql.SQL("ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, {}), 4326)").format(
             sql.Literal(crs.srid)
         )

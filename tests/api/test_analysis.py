@@ -106,3 +106,21 @@ def test_a_long_analysis_is_a_504_problem(api_url, monkeypatch):
         assert r.status_code == 504, r.text
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["code"] == "Timeout"
+
+
+def test_a_timeout_inside_a_frame_query_is_a_504_problem(api_url, monkeypatch):
+    """The analyses' queries run through ``frame()`` (JIT off for the duration): a statement
+    timeout there must still be a 504, not the 500 of a clean-up run on the aborted
+    transaction."""
+    from gis_registry.analysis import reports
+    from gis_registry.analysis._frames import frame
+    from tests.api.conftest import make_client
+
+    monkeypatch.setattr(
+        reports, "road_coverage", lambda conn, **_options: frame(conn, "SELECT pg_sleep(2)")
+    )
+    with make_client(api_url, analysis_timeout_ms=50) as impatient:
+        r = impatient.get("/analysis/coverage/roads")
+        assert r.status_code == 504, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == "Timeout"

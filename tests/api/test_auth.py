@@ -141,3 +141,108 @@ def test_closed_reading(closed_client, keys):
         assert r.headers["content-type"] == "application/problem+json"
         assert closed_client.get(path, headers=auth(keys["viewer"])).status_code == 200
     assert closed_client.get("/api").status_code == 200  # the API definition stays readable
+
+
+# -- revocation that revokes (issue 17, problem 5) -------------------------------------------
+def new_user(client, admin: dict, username: str, keys: int = 1) -> list[dict]:
+    r = client.post("/admin/users", json={"username": username, "role": "viewer"}, headers=admin)
+    assert r.status_code == 201, r.text
+    return [
+        client.post("/admin/keys", json={"username": username}, headers=admin).json()
+        for _ in range(keys)
+    ]
+
+
+def bearer_for(client, key: str) -> dict[str, str]:
+    r = client.post("/auth/token", data={"grant_type": "client_credentials", "client_secret": key})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_a_token_dies_with_its_key(client, keys):
+    admin = auth(keys["admin"])
+    first, second = new_user(client, admin, "revoked.token", keys=2)
+    doomed, kept = bearer_for(client, first["key"]), bearer_for(client, second["key"])
+    assert client.get("/auth/me", headers=doomed).json()["username"] == "revoked.token"
+    assert client.delete(f"/admin/keys/{first['prefix']}", headers=admin).status_code == 204
+    r = client.get("/auth/me", headers=doomed)
+    assert r.status_code == 401, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    # the same user's other key, and the token it gave, still work
+    assert client.get("/auth/me", headers=kept).status_code == 200
+    assert client.get("/auth/me", headers=auth(second["key"])).status_code == 200
+
+
+def test_a_token_dies_when_its_key_expires(client, keys, api_url):
+    admin = auth(keys["admin"])
+    (key,) = new_user(client, admin, "expired.token")
+    bearer = bearer_for(client, key["key"])
+    assert client.get("/auth/me", headers=bearer).status_code == 200
+    eng = create_engine(sqlalchemy_url(api_url))
+    with eng.begin() as conn:
+        conn.execute(
+            text("UPDATE api_keys SET expires_at = now() - interval '1 s' WHERE id = :id"),
+            {"id": key["id"]},
+        )
+    eng.dispose()
+    assert client.get("/auth/me", headers=bearer).status_code == 401
+
+
+def test_users_disable_ends_every_key_and_token(client, keys, api_url, monkeypatch):
+    from typer.testing import CliRunner
+
+    from gis_registry.cli import app
+
+    admin = auth(keys["admin"])
+    created = new_user(client, admin, "leaver", keys=2)
+    credentials = [auth(k["key"]) for k in created] + [
+        bearer_for(client, k["key"]) for k in created
+    ]
+    for headers in credentials:
+        assert client.get("/auth/me", headers=headers).status_code == 200
+    monkeypatch.setenv("GIS_REGISTRY_DATABASE_URL", api_url)
+    runner = CliRunner()
+    result = runner.invoke(app, ["users", "disable", "leaver"])
+    assert result.exit_code == 0, result.output
+    assert "leaver" in result.output and "2 keys revoked" in result.output
+    for headers in credentials:
+        assert client.get("/auth/me", headers=headers).status_code == 401, headers
+    # the keys are revoked for good: listed so, and enabling the user brings none back
+    listed = client.get("/admin/keys", headers=admin).json()["keys"]
+    assert all(k["revoked_at"] for k in listed if k["username"] == "leaver")
+    assert (
+        client.post(
+            "/auth/token",
+            data={"grant_type": "client_credentials", "client_secret": created[0]["key"]},
+        ).status_code
+        == 401
+    )
+    result = runner.invoke(app, ["users", "enable", "leaver"])
+    assert result.exit_code == 0, result.output
+    for headers in credentials:
+        assert client.get("/auth/me", headers=headers).status_code == 401
+    fresh = client.post("/admin/keys", json={"username": "leaver"}, headers=admin).json()
+    assert client.get("/auth/me", headers=auth(fresh["key"])).status_code == 200
+    # an unknown user: one line, exit 1
+    result = runner.invoke(app, ["users", "disable", "nobody.here"])
+    assert result.exit_code == 1
+    assert "nobody.here" in result.output and "Traceback" not in result.output
+
+
+def test_an_admin_disables_a_user_through_the_api(client, keys):
+    admin = auth(keys["admin"])
+    (key,) = new_user(client, admin, "api.leaver")
+    bearer = bearer_for(client, key["key"])
+    assert (
+        client.post("/admin/users/api.leaver/disable", headers=auth(key["key"])).status_code == 403
+    )
+    r = client.post("/admin/users/api.leaver/disable", headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"username": "api.leaver", "active": False, "keys_revoked": 1}
+    for headers in (auth(key["key"]), bearer):
+        assert client.get("/auth/me", headers=headers).status_code == 401
+    assert client.post("/admin/users/nobody.here/disable", headers=admin).status_code == 404
+    me = client.get("/auth/me", headers=admin).json()["username"]
+    r = client.post(f"/admin/users/{me}/disable", headers=admin)
+    assert r.status_code == 400 and r.json()["parameter"] == "username"
+    assert client.get("/auth/me", headers=admin).status_code == 200

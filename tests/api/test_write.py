@@ -47,7 +47,7 @@ def test_create_read_history(client, sao_road, keys):
     got = client.get(location)
     assert got.json()["properties"]["name_en"] == "New road"
     assert got.headers["etag"] == sao_road.headers["etag"]
-    history = client.get(f"{location}/history").json()["changes"]
+    history = client.get(f"{location}/history", headers=auth(keys["viewer"])).json()["changes"]
     assert [c["operation"] for c in history] == ["insert"]
     assert history[0]["changed_by"] == "editor_sao" and history[0]["before"] is None
 
@@ -330,7 +330,93 @@ def test_a_feature_collection_is_added_all_or_nothing(client, keys, world, api_u
     assert roads_now() == before + 3
     for feature in doc["features"]:
         url = f"/collections/roads/items/{feature['id']}"
-        history = client.get(f"{url}/history").json()["changes"]
+        history = client.get(f"{url}/history", headers=headers).json()["changes"]
         assert [(c["operation"], c["changed_by"]) for c in history] == [("insert", "editor_sao")]
         assert client.delete(url, headers={**headers, "If-Match": "*"}).status_code == 204
     assert roads_now() == before
+
+
+def test_anonymous_callers_see_no_usernames_in_history(client, sao_road, keys):
+    url = f"{sao_road.headers['location']}/history"
+    anonymous = client.get(url)
+    assert anonymous.status_code == 200
+    changes = anonymous.json()["changes"]
+    assert [c["operation"] for c in changes] == ["insert"]
+    assert changes[0]["changed_by"] is None and "editor_sao" not in anonymous.text
+    assert "editor_sao" not in client.get(url, params={"f": "html"}).text
+    for role in ("viewer", "editor_pao", "admin"):  # any authenticated caller sees who
+        seen = client.get(url, headers=auth(keys[role])).json()["changes"]
+        assert seen[0]["changed_by"] == "editor_sao"
+
+
+def test_editors_record_works_funded_by_their_own_local_body_only(client, keys, world, sao_road):
+    work = {
+        "road_id": sao_road.json()["id"],
+        "treatment": "routine",
+        "planned_start": "2026-03-01",
+        "cost_thb": 50000,
+        "fiscal_year": 2569,
+        "funding_body": "lgo",
+        "funding_local_body_id": world["pao"],
+    }
+    url = "/collections/maintenance_works/items"
+    r = client.post(url, json=work, headers=auth(keys["editor_sao"]))
+    assert r.status_code == 403, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "funding_local_body_id" in r.json()["detail"]
+    own = {**work, "funding_local_body_id": world["sao"]}
+    r = client.post(url, json=own, headers=auth(keys["editor_sao"]))
+    assert r.status_code == 201, r.text
+    # nor moved onto another LGO's budget afterwards
+    r = client.patch(
+        r.headers["location"],
+        json={"properties": {"funding_local_body_id": world["pao"]}},
+        headers={**auth(keys["editor_sao"]), "If-Match": r.headers["etag"]},
+    )
+    assert r.status_code == 403 and "funding_local_body_id" in r.json()["detail"]
+
+
+def test_rules_of_issue_17_name_the_field(client, keys, world):
+    """A well in Bangkok, an unclosed ring, a cost beyond numeric(14, 2), a dense road: 400s
+    naming the record, the field and the rule, never '?'."""
+    headers = auth(keys["admin"])
+    well = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [100.5, 13.75]},
+        "properties": {"name_th": "บ่อ", "name_en": "Bangkok well", "kind": "groundwater_well"},
+    }
+    r = client.post("/collections/water_sources/items", json=well, headers=headers)
+    assert r.status_code == 400, r.text
+    ((error),) = r.json()["errors"]
+    assert error["field"] == "geom" and "province" in error["rule"]
+    ring = [[99.5, 18.3], [99.51, 18.3], [99.51, 18.31], [99.5, 18.31]]
+    hazard = {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {
+            "name_th": "น้ำท่วม",
+            "name_en": "Flood",
+            "hazard_type": "flood",
+            "severity": "low",
+        },
+    }
+    r = client.post("/collections/hazard_areas/items", json=hazard, headers=headers)
+    assert r.status_code == 400, r.text
+    assert "ring 1 of polygon 1 is not closed" in r.json()["errors"][0]["rule"]
+    work = {
+        "road_id": world["road"],
+        "treatment": "routine",
+        "planned_start": "2026-03-01",
+        "cost_thb": 1e20,
+        "fiscal_year": 2569,
+        "funding_body": "pao",
+    }
+    r = client.post("/collections/maintenance_works/items", json=work, headers=headers)
+    assert r.status_code == 400, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["cost_thb"]
+    dense = road(world["sao"], code="ลป.ถ. 99-0950")
+    dense["geometry"]["coordinates"] = [[99.42 + i * 1e-8, 18.35] for i in range(2_000)]
+    r = client.post("/collections/roads/items", json=dense, headers=auth(keys["editor_sao"]))
+    assert r.status_code == 400, r.text
+    ((error),) = r.json()["errors"]
+    assert error["field"] == "geom" and "0.5 m" in error["rule"]
