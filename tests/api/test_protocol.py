@@ -131,6 +131,7 @@ def test_pipelined_responses_arrive_whole_and_in_order(live_server):
     assert len(answers[1][1]["features"]) == answers[1][1]["numberReturned"] > 1
     assert len(json.dumps(answers[1][1]).encode()) > COALESCE_MAX
     assert answers[2][1]["status"] == 404
+
     # the same page, gzipped; timeStamp may fall on either side of a second's boundary
     def same_page(answer: dict) -> dict:
         return {k: v for k, v in answer.items() if k != "timeStamp"}
