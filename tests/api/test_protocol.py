@@ -202,16 +202,26 @@ def test_uvicorn_private_protocol_has_what_api_protocol_relies_on():
     assert list(made.parameters) == ["self", "transport"], broken(
         f"connection_made now takes {list(made.parameters)}"
     )
-    # the header timeout hooks these parser callbacks and connection_lost (api.protocol)
-    for name, params in (
-        ("on_message_begin", ["self"]),
-        ("on_headers_complete", ["self"]),
-        ("connection_lost", ["self", "exc"]),
-    ):
-        method = getattr(cls, name, None)
-        assert callable(method), broken(f"it no longer has {name}")
-        got = list(inspect.signature(method).parameters)
-        assert got == params, broken(f"{name} now takes {got}")
+    # the header timeout (api.protocol) reads uvicorn's per-request state and stops its timer in
+    # connection_lost: a new ``scope`` at each request's first byte, a cycle serving that scope
+    # once its headers are in
+    lost = getattr(cls, "connection_lost", None)
+    assert callable(lost), broken("it no longer has connection_lost")
+    assert list(inspect.signature(lost).parameters) == ["self", "exc"], broken(
+        "connection_lost changed its parameters"
+    )
+    assert re.search(r"self\.scope\s*=", inspect.getsource(cls.on_message_begin)), broken(
+        "on_message_begin no longer sets self.scope"
+    )
+    headers_complete = inspect.getsource(cls.on_headers_complete)
+    assert re.search(r"self\.cycle\s*=\s*RequestResponseCycle\(", headers_complete), broken(
+        "on_headers_complete no longer sets self.cycle"
+    )
+    assert "scope=self.scope" in headers_complete, broken("the cycle no longer takes self.scope")
+    for name in ("scope", "cycle"):
+        assert re.search(rf"self\.{name}\b.*=\s*None", inspect.getsource(cls.__init__)), broken(
+            f"its __init__ no longer starts self.{name} as None"
+        )
     # self.loop, which CoalescingTransport schedules its flush on, is set in __init__
     assert re.search(r"self\.loop\s*=", inspect.getsource(cls.__init__)), broken(
         "its __init__ no longer sets self.loop"
