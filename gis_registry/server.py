@@ -46,8 +46,9 @@ SERVER_OPTIONS = {
 }
 
 
-def find_bindir(settings: Settings) -> Path:
-    """Directory holding initdb and pg_ctl: settings, then pg_config, then /usr/lib/postgresql."""
+def pg_bindirs(settings: Settings) -> list[Path]:
+    """Where PostgreSQL's programs may be, in order: ``GIS_REGISTRY_PG_BINDIR``, then
+    ``pg_config --bindir``, then ``/usr/lib/postgresql/*/bin``, newest major version first."""
     candidates: list[Path] = []
     if settings.pg_bindir:
         candidates.append(settings.pg_bindir)
@@ -56,8 +57,18 @@ def find_bindir(settings: Settings) -> Path:
         out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
         if out.returncode == 0:
             candidates.append(Path(out.stdout.strip()))
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    for path in candidates:
+    versions = Path("/usr/lib/postgresql").glob("*/bin")
+    candidates += sorted(versions, key=lambda p: _major(p.parent.name), reverse=True)
+    return candidates
+
+
+def _major(name: str) -> int:
+    return int(name) if name.isdigit() else -1
+
+
+def find_bindir(settings: Settings) -> Path:
+    """Directory holding initdb and pg_ctl, the first of :func:`pg_bindirs` that has them."""
+    for path in pg_bindirs(settings):
         if (path / "initdb").exists() and (path / "pg_ctl").exists():
             return path
     raise ServerError(

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from gis_registry.errors import GisRegistryError
-from gis_registry.server import database_url
+from gis_registry.server import database_url, pg_bindirs
 from gis_registry.settings import Settings
 
 if TYPE_CHECKING:
@@ -157,17 +157,7 @@ def find_client_bindir(settings: Settings) -> Path:
     BackupError
         None of them holds the three programs (the message says what to install).
     """
-    candidates: list[Path] = []
-    if settings.pg_bindir:
-        candidates.append(settings.pg_bindir)
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
-        if out.returncode == 0:
-            candidates.append(Path(out.stdout.strip()))
-    candidates += sorted(
-        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: _major(p.parent.name), reverse=True
-    )
+    candidates = pg_bindirs(settings)
     on_path = shutil.which("pg_dump")
     if on_path:
         candidates.append(Path(on_path).resolve().parent)
@@ -178,10 +168,6 @@ def find_client_bindir(settings: Settings) -> Path:
         "PostgreSQL client programs (pg_dump, pg_restore, psql) not found: install the "
         "postgresql-client package of the server's version, or set GIS_REGISTRY_PG_BINDIR"
     )
-
-
-def _major(name: str) -> int:
-    return int(name) if name.isdigit() else -1
 
 
 @dataclass(frozen=True)
