@@ -202,7 +202,15 @@ def test_run_all_of_the_connectivity_study_in_jupyterlab(demo_engine, tmp_path):
             ActionChains(driver).key_down(Keys.CONTROL).send_keys("s").key_up(
                 Keys.CONTROL
             ).perform()
-            time.sleep(1)
+            # one save at a time: a second Ctrl+S during a save races JupyterLab's own rename of
+            # the file ("No such file or directory" in its console)
+            saved_by = time.monotonic() + 10
+            time.sleep(0.3)
+            while driver.find_elements(By.CSS_SELECTOR, ".jp-mod-dirty"):
+                if time.monotonic() > saved_by:
+                    break
+                time.sleep(0.2)
+            time.sleep(0.5)
             saved = httpx.get(f"{base}/api/contents/{name}", params={"token": token})
             if saved.status_code == 200 and saved.json().get("content"):  # not mid-save
                 nb = nbformat.from_dict(saved.json()["content"])
@@ -252,7 +260,15 @@ def test_run_all_of_the_connectivity_study_in_jupyterlab(demo_engine, tmp_path):
         report = page_report(
             driver,
             ignore=lambda message: (
-                message.startswith(base) and "Failed to load resource" in message
+                message.startswith(base)
+                and (
+                    "Failed to load resource" in message
+                    # the lab's own save racing its checkpoint (its code, its file), seen once in CI
+                    or (
+                        f"No such file or directory: {name}" in message
+                        and "/static/lab/" in message
+                    )
+                )
             ),
         )
         assert not report.console_errors, report.console_errors
