@@ -238,8 +238,12 @@ class EmbeddedServer:
 
     def url(self) -> str:
         """SQLAlchemy/libpq URL over loopback TCP with the cluster's password."""
+        return self.url_at(self.port)
+
+    def url_at(self, port: int) -> str:
+        """:meth:`url` on another port (a standby copied from this cluster has its password)."""
         password = quote(self.password_file.read_text().strip(), safe="")
-        return f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{self.port}/{DATABASE}"
+        return f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{port}/{DATABASE}"
 
     # -- lifecycle --------------------------------------------------------------------------
     def init(self) -> None:
@@ -286,26 +290,12 @@ class EmbeddedServer:
         """Initialise if needed, start if not running, create the database and extensions."""
         self.init()
         if not self.is_running():
-            self._remove_stale_pid()
-            port = self.port if self.port_file.exists() else 0
-            if not port or not _port_is_free(port):
-                port = free_port()
-            self.port_file.write_text(str(port))
-            self.logfile.touch()
-            self._chown(self.logfile)
-            opts = f"-p {port} -k {self.socket_dir}"
-            self._pg(
-                "pg_ctl",
-                "start",
-                "-D",
-                str(self.datadir),
-                "-l",
-                str(self.logfile),
-                "-o",
-                opts,
-                "-w",
-                "-t",
-                str(int(timeout)),
+            self.pg_ctl_start(
+                self.datadir,
+                socket_dir=self.socket_dir,
+                logfile=self.logfile,
+                port_file=self.port_file,
+                timeout=timeout,
             )
         self._ensure_database()
 
@@ -313,19 +303,51 @@ class EmbeddedServer:
         """Stop the server; returns False when it was not running."""
         if not self.is_running():
             return False
-        self._pg("pg_ctl", "stop", "-D", str(self.datadir), "-m", "fast", "-w")
+        self.pg_ctl_stop(self.datadir)
         return True
 
-    def _remove_stale_pid(self) -> None:
+    def pg_ctl_start(
+        self, datadir: Path, *, socket_dir: Path, logfile: Path, port_file: Path, timeout: float
+    ) -> int:
+        """Start the PostgreSQL server of ``datadir`` (this cluster's, or a standby's) as the
+        server's OS user: on the port of its last start when still free, else a free one
+        (written to ``port_file``), with its socket in ``socket_dir``. Returns the port."""
+        self._remove_stale_pid(datadir)
+        port = int(port_file.read_text().strip()) if port_file.exists() else 0
+        if not port or not _port_is_free(port):
+            port = free_port()
+        port_file.write_text(str(port))
+        logfile.touch()
+        self._chown(logfile)
+        self._pg(
+            "pg_ctl",
+            "start",
+            "-D",
+            str(datadir),
+            "-l",
+            str(logfile),
+            "-o",
+            f"-p {port} -k {socket_dir}",
+            "-w",
+            "-t",
+            str(int(timeout)),
+        )
+        return port
+
+    def pg_ctl_stop(self, datadir: Path) -> None:
+        """Stop the PostgreSQL server of ``datadir`` (fast: open transactions roll back)."""
+        self._pg("pg_ctl", "stop", "-D", str(datadir), "-m", "fast", "-w")
+
+    def _remove_stale_pid(self, datadir: Path) -> None:
         """pg_ctl refuses to start over a pid file left by a crash if that pid now exists."""
-        pidfile = self.datadir / "postmaster.pid"
+        pidfile = datadir / "postmaster.pid"
         if not pidfile.exists():
             return
         try:
             pid = int(pidfile.read_text().splitlines()[0])
             os.kill(pid, 0)
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if b"postgres" in cmdline and str(self.datadir).encode() in cmdline:
+            if b"postgres" in cmdline and str(datadir).encode() in cmdline:
                 return  # a live server of ours; pg_ctl status should have said so
         except (ValueError, IndexError, ProcessLookupError, PermissionError, FileNotFoundError):
             pass

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gis_registry.errors import DatabaseUnavailable, ServerError
-from gis_registry.server import DATABASE, SUPERUSER, EmbeddedServer, _port_is_free, free_port
+from gis_registry.server import SUPERUSER, EmbeddedServer
 from gis_registry.settings import Settings
 
 SLOT = "gis_registry_standby"
@@ -87,8 +87,7 @@ class Standby:
 
     def url(self) -> str:
         """The standby's libpq URL (the primary's role and password: the standby is a copy)."""
-        password = quote(self.primary.password_file.read_text().strip(), safe="")
-        return f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{self.port}/{DATABASE}"
+        return self.primary.url_at(self.port)
 
     def is_running(self) -> bool:
         """Whether the standby is up; runs ``pg_ctl status`` only when there is a copy."""
@@ -132,25 +131,12 @@ class Standby:
             if slot is not None:
                 self._drop_slot()  # left by a copy that no longer exists
             self._copy()
-        port = self.port if self.port_file.exists() else 0
-        if not port or not _port_is_free(port):
-            port = free_port()
-        self.port_file.write_text(str(port))
-        self.logfile.touch()
-        self.primary._chown(self.logfile)
-        self._remove_stale_pid()
-        self.primary._pg(
-            "pg_ctl",
-            "start",
-            "-D",
-            str(self.datadir),
-            "-l",
-            str(self.logfile),
-            "-o",
-            f"-p {port} -k {self.socket_dir}",
-            "-w",
-            "-t",
-            str(int(timeout)),
+        self.primary.pg_ctl_start(
+            self.datadir,
+            socket_dir=self.socket_dir,
+            logfile=self.logfile,
+            port_file=self.port_file,
+            timeout=timeout,
         )
         return self.url()
 
@@ -167,7 +153,7 @@ class Standby:
         """
         was_running = self.is_running()
         if was_running:
-            self.primary._pg("pg_ctl", "stop", "-D", str(self.datadir), "-m", "fast", "-w")
+            self.primary.pg_ctl_stop(self.datadir)
         if remove:
             if not self.settings.database_url and self.primary.is_running():
                 self._drop_slot()
@@ -343,19 +329,6 @@ class Standby:
             # Long reads on the standby are not cancelled by the primary's vacuum: the standby
             # tells the primary which rows its queries still see.
             conf.write("\n# gis-registry standby\nhot_standby_feedback = on\n")
-
-    def _remove_stale_pid(self) -> None:
-        pidfile = self.datadir / "postmaster.pid"
-        if not pidfile.exists():
-            return
-        try:
-            pid = int(pidfile.read_text().splitlines()[0])
-            os.kill(pid, 0)
-            if str(self.datadir).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return
-        except (ValueError, IndexError, ProcessLookupError, PermissionError, FileNotFoundError):
-            pass
-        pidfile.unlink()
 
 
 def describe_read_database(url: str) -> str:
