@@ -27,6 +27,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, text
 
+from bench._databases import reused
 from gis_registry.cli._progress import progress_bar as bar
 
 DISTANCE_M = 1_000.0
@@ -43,24 +44,8 @@ def _database(scale: float, keep: bool) -> Engine:
 
     settings = Settings()
     suffix = f"_bench_analysis_s{scale:g}"
-    if keep:
-        from sqlalchemy.engine import make_url
-
-        from gis_registry.server import database_url
-
-        base = make_url(database_url(settings))
-        url = base.set(database=f"{base.database}{suffix}").render_as_string(hide_password=False)
-        try:
-            engine = make_engine(settings, url=url)
-            with engine.connect() as conn:
-                marker = conn.execute(
-                    text("SELECT count(*) FROM settlements")
-                ).scalar()  # fails when the database does not exist yet
-            if marker:
-                print(f"reusing {base.database}{suffix} ({marker:,} villages)")
-                return engine
-        except Exception:  # noqa: BLE001 - any failure: build it afresh
-            pass
+    if keep and (url := reused(suffix, table="settlements")):
+        return make_engine(settings, url=url)
     url = create_test_database(settings, suffix=suffix, per_process=False)
     engine = make_engine(settings, url=url)
     upgrade(engine)

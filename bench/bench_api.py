@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from bench._databases import reused
 from gis_registry.cli._progress import progress_bar as bar
 from gis_registry.server import free_port
 
@@ -70,25 +71,12 @@ def prepare_database(scale: float, *, synthetic: bool, reuse: bool) -> str:
     from gis_registry.db import make_engine
     from gis_registry.db.migrate import upgrade
     from gis_registry.db.testing import create_test_database
-    from gis_registry.server import database_url
     from gis_registry.settings import Settings
 
     settings = Settings()
     suffix = f"_bench_api_s{scale:g}".replace(".", "_")  # one database per scale
-    if reuse:
-        from sqlalchemy.engine import make_url
-
-        url = make_url(database_url(settings))
-        name = f"{url.database}{suffix}"
-        dsn = url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-        try:
-            with psycopg.connect(dsn) as conn:
-                n = conn.execute("SELECT count(*) FROM roads").fetchone()[0]
-            if n:
-                print(f"reusing {name} ({n:,} roads)", flush=True)
-                return dsn
-        except psycopg.Error:
-            pass
+    if reuse and (dsn := reused(suffix)):
+        return dsn
     dsn = create_test_database(settings, suffix=suffix, per_process=False)
     engine = make_engine(settings, url=dsn)
     upgrade(engine)

@@ -40,6 +40,8 @@ from typing import Any
 import httpx
 import psycopg
 
+from bench._databases import reused
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ADMIN = "bench_load"
@@ -55,32 +57,15 @@ COVERAGE = [
 
 def prepare_database(scale: float, *, fresh: bool) -> str:
     """The bench database with the demo at ``scale``: reused when it holds it, else built."""
-    from sqlalchemy.engine import make_url
-
     from gis_registry.db import make_engine
     from gis_registry.db.migrate import upgrade
     from gis_registry.db.testing import create_test_database
-    from gis_registry.server import database_url
     from gis_registry.settings import Settings
 
     settings = Settings()
     suffix = f"_bench_load_s{scale:g}".replace(".", "_")
-    url = make_url(database_url(settings))
-    dsn = url.set(drivername="postgresql", database=f"{url.database}{suffix}").render_as_string(
-        hide_password=False
-    )
-    if not fresh:
-        try:
-            with psycopg.connect(dsn) as conn:
-                n = conn.execute("SELECT count(*) FROM roads").fetchone()[0]
-            if n:
-                engine = make_engine(settings, url=dsn)
-                upgrade(engine)  # a reused database follows the schema's new revisions
-                engine.dispose()
-                print(f"reusing {url.database}{suffix} ({n:,} roads)", flush=True)
-                return dsn
-        except psycopg.Error:
-            pass
+    if not fresh and (dsn := reused(suffix)):
+        return dsn
     from gis_registry.cli._progress import progress_bar as bar
     from gis_registry.demo import load_demo
 
