@@ -302,30 +302,30 @@ async def reader_loop(
         kind = rng.choices(kinds, weights)[0]
         path = makers[kind](rng)
         timeout = ANALYSIS_TIMEOUT_S if kind in ("route", "coverage") else READ_TIMEOUT_S
-        started = time.perf_counter()
-        answer, failure = None, None
-        try:
-            answer = await conn.request("GET", path, timeout=timeout)
-        except HttpError as exc:
-            failure = str(exc)
-        phase.record("reads", kind, started, answer, failure, (200,), path)
-        if answer is not None and answer.status == 429:
-            await asyncio.sleep(min(float(answer.headers.get("retry-after") or 1), 1.0))
+        await timed_get(phase, conn, "reads", kind, path, timeout)
 
 
 async def burst_loop(phase: Phase, conn: Connection, rng: random.Random) -> None:
     """Anonymous analyses back to back until cancelled (the phase's end)."""
     while True:
         kind, path = burst_path(rng)
-        started = time.perf_counter()
-        answer, failure = None, None
-        try:
-            answer = await conn.request("GET", path, timeout=ANALYSIS_TIMEOUT_S)
-        except HttpError as exc:
-            failure = str(exc)
-        phase.record("analyses", kind, started, answer, failure, (200,), path)
-        if answer is not None and answer.status == 429:
-            await asyncio.sleep(min(float(answer.headers.get("retry-after") or 1), 1.0))
+        await timed_get(phase, conn, "analyses", kind, path, ANALYSIS_TIMEOUT_S)
+
+
+async def timed_get(
+    phase: Phase, conn: Connection, group: str, kind: str, path: str, timeout: float
+) -> None:
+    """GET ``path``, record its time and outcome under ``group``/``kind``; after a 429, wait as
+    told (at most a second) before the caller's next request."""
+    started = time.perf_counter()
+    answer, failure = None, None
+    try:
+        answer = await conn.request("GET", path, timeout=timeout)
+    except HttpError as exc:
+        failure = str(exc)
+    phase.record(group, kind, started, answer, failure, (200,), path)
+    if answer is not None and answer.status == 429:
+        await asyncio.sleep(min(float(answer.headers.get("retry-after") or 1), 1.0))
 
 
 class Writer:
