@@ -146,13 +146,16 @@ def key_principal(conn: Connection, token: str) -> tuple[Principal, int] | None:
     row = conn.execute(_live_keys().where(api_keys.c.prefix == prefix)).mappings().first()
     if row is None or not hmac.compare_digest(row["key_hash"], _hash(secret)):
         return None
-    return Principal(row["id"], row["username"], row["role"], row["local_body_id"]), row["key_id"]
+    return _principal(row), row["key_id"]
 
 
 def principal_of_key(conn: Connection, key_id: int) -> Principal | None:
     """The principal of the key with id ``key_id`` while it works (unrevoked, unexpired, its
     user active), else None: how a bearer token is checked against the key it came from."""
     row = conn.execute(_live_keys().where(api_keys.c.id == key_id)).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else _principal(row)
+
+
+def _principal(row: Any) -> Principal:
+    """The user of a :func:`_live_keys` row."""
     return Principal(row["id"], row["username"], row["role"], row["local_body_id"])

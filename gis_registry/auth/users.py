@@ -93,11 +93,8 @@ def disable_user(conn: Connection, username: str) -> int:
     NotFound
         when there is no such user.
     """
-    user_id = conn.execute(
-        update(users).where(users.c.username == username).values(active=False).returning(users.c.id)
-    ).scalar_one_or_none()
-    if user_id is None:
-        raise NotFound(f"no user '{username}'")
+    set_user_active(conn, username, False)
+    user_id = select(users.c.id).where(users.c.username == username).scalar_subquery()
     revoked = conn.execute(
         update(api_keys)
         .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
