@@ -392,8 +392,10 @@ def _geometry_problem(
 _INTEGER_MAX = ((SmallInteger, 2**15 - 1), (BigInteger, 2**63 - 1), (Integer, 2**31 - 1))
 
 
-def _number_range_problem(number: float, kind: Any) -> str | None:
-    """Why ``number`` does not fit the column type ``kind`` (numeric(p, s), an integer)."""
+def number_range_problem(number: float, kind: Any) -> str | None:
+    """Why ``number`` does not fit the column type ``kind`` (numeric(p, s), an integer), or
+    None when it fits: the rule validation holds, and how a database refusal names its field
+    (:mod:`gis_registry.db.errors`)."""
     if isinstance(kind, Numeric) and not isinstance(kind, Float) and kind.precision:
         scale = kind.scale or 0
         whole = kind.precision - scale
@@ -441,13 +443,13 @@ def _coerce(
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 return None, f"'{value}' is not a whole number"
             whole = int(value)
-            problem = _number_range_problem(whole, kind)
+            problem = number_range_problem(whole, kind)
             return (None, problem) if problem else (whole, None)
         if isinstance(kind, (Float, Numeric)):
             number = parse_chainage(value) if _is_chainage(column) else float(value)
             if not math.isfinite(number):
                 return None, f"'{value}' is not a finite number"
-            problem = _number_range_problem(number, kind)
+            problem = number_range_problem(number, kind)
             return (None, problem) if problem else (number, None)
         if isinstance(kind, DateTime):
             return (
@@ -712,7 +714,7 @@ def _coerce_series(
             if math.isfinite(number):
                 if whole and not number.is_integer():
                     return f"'{v}' is not a whole number"
-                return _number_range_problem(number, kind) or f"'{v}' is out of range"
+                return number_range_problem(number, kind) or f"'{v}' is out of range"
             return f"'{v}' is not a whole number" if whole else f"'{v}' is not a finite number"
 
         if isinstance(kind, Integer):

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import psycopg
-from sqlalchemy import BigInteger, Float, Integer, Numeric, SmallInteger
 from sqlalchemy.exc import DBAPIError
 
 from gis_registry.db.tables import RULES, metadata
@@ -95,12 +94,10 @@ def translate(
     return None
 
 
-# PostgreSQL's whole-number ranges (smallint, bigint, integer: most specific first).
-_INTEGER_MAX = ((SmallInteger, 2**15 - 1), (BigInteger, 2**63 - 1), (Integer, 2**31 - 1))
-
-
 def _out_of_range(layer: str, values: Mapping[str, Any]) -> list[str]:
     """The fields of ``values`` whose number does not fit its column of ``layer``."""
+    from gis_registry.validation import number_range_problem  # shapely: only on this path
+
     table = metadata.tables.get(layer)
     if table is None:
         return []
@@ -112,19 +109,8 @@ def _out_of_range(layer: str, values: Mapping[str, Any]) -> list[str]:
             number = float(value)
         except (TypeError, ValueError):
             continue
-        if not math.isfinite(number):
-            continue
-        kind = table.c[name].type
-        if isinstance(kind, Numeric) and not isinstance(kind, Float) and kind.precision:
-            scale = kind.scale or 0
-            if abs(round(number, scale)) >= 10 ** (kind.precision - scale):
-                found.append(name)
-            continue
-        for integer, largest in _INTEGER_MAX:
-            if isinstance(kind, integer):
-                if not -largest - 1 <= number <= largest:
-                    found.append(name)
-                break
+        if math.isfinite(number) and number_range_problem(number, table.c[name].type):
+            found.append(name)
     return found
 
 
