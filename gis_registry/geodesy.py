@@ -113,8 +113,9 @@ def metric_srid(conn: Connection) -> int:
     return utm_epsg(row[0], row[1])
 
 
-# How far outside the province's box a written feature may lie: the margin of the import's
-# check against the boundary itself (gis_registry.io.load.OUTSIDE_MARGIN_M).
+# How far outside the province a feature may lie: a wrong CRS or swapped coordinates, not a
+# road that runs on into the next province. Writes check the province's box widened by it
+# (province_extent); imports the PAO's boundary itself (gis_registry.io.load).
 PROVINCE_MARGIN_M = 2_000.0
 
 # The PAO's boundary is the province (as for metric_srid and the import's check).

@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from gis_registry.db import errors as db_errors
 from gis_registry.db.copy import copy_frame
 from gis_registry.errors import DatabaseUnavailable, GisRegistryError
+from gis_registry.geodesy import PROVINCE_MARGIN_M
 from gis_registry.io.export import shapefile_fields
 from gis_registry.io.keys import NATURAL_KEYS, READ_ONLY, REFERENCES, Reference
 from gis_registry.io.mapping import FieldMapping
@@ -48,9 +49,6 @@ from gis_registry.validation import as_text, validate_frame, writable_columns
 MODES = ("append", "upsert", "replace")
 # References found by place when a file gives no code (reported by their own checks).
 _BY_PLACE = {("settlements", "local_body_id"), ("bridges", "road_id")}
-# A feature farther than this from the province (the PAO's boundary) is refused: a wrong CRS
-# or swapped coordinates, not a road that runs on into the next province.
-OUTSIDE_MARGIN_M = 2_000.0
 # How far a bridge may lie from the road it is attached to by place (the bridges_on_road rule).
 BRIDGE_TOLERANCE_M = 10.0
 STAGE = "import_stage"
@@ -693,10 +691,10 @@ class _Plan:
                 kt=key_text,
                 g=sql.Identifier(geometry),
                 st=sql.Identifier(STAGE),
-                margin=sql.Literal(OUTSIDE_MARGIN_M),
+                margin=sql.Literal(PROVINCE_MARGIN_M),
             ),
             geometry,
-            f"lies more than {OUTSIDE_MARGIN_M / 1000:g} km outside the province"
+            f"lies more than {PROVINCE_MARGIN_M / 1000:g} km outside the province"
             " (a wrong --crs, or latitude and longitude swapped?)",
         )
 
