@@ -4,7 +4,6 @@ Mercator."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -100,9 +99,10 @@ def area_of_use(srid: int) -> tuple[float, float, float, float]:
 
 
 def check_box(crs: Crs, box: tuple[float, float, float, float], parameter: str = "bbox") -> None:
-    """Refuse a box (minx, miny, maxx, maxy in ``crs``'s axis order x, y) that is not finite or,
-    in a projected CRS, reaches outside the CRS's area of use (see :func:`area_of_use`): there
-    its coordinates name no place, or none PostGIS can transform.
+    """Refuse a box (finite minx, miny, maxx, maxy in a projected ``crs``, axis order x, y)
+    that reaches outside the CRS's area of use (see :func:`area_of_use`): there its
+    coordinates name no place, or none PostGIS can transform. Boxes in degrees are checked
+    against their own ranges by :func:`gis_registry.queries.filters.envelope`.
 
     Parameters
     ----------
@@ -115,10 +115,6 @@ def check_box(crs: Crs, box: tuple[float, float, float, float], parameter: str =
     InvalidParameter
         naming ``parameter``, the CRS and its bounds.
     """
-    if not all(math.isfinite(v) for v in box):
-        raise InvalidParameter(parameter, "expected finite numbers")
-    if crs.srid == 4326:  # degrees: their own ranges are checked by the caller
-        return
     minx, miny, maxx, maxy = area_of_use(crs.srid)
     if not (minx <= box[0] <= box[2] <= maxx and miny <= box[1] <= box[3] <= maxy):
         raise InvalidParameter(
