@@ -32,16 +32,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from gis_registry.db.migrate import head_revision, known_revisions
 from gis_registry.errors import GisRegistryError
 from gis_registry.server import database_url, pg_bindirs
 from gis_registry.settings import Settings
-
-if TYPE_CHECKING:
-    from alembic.script import ScriptDirectory
 
 CLIENT_PROGRAMS = ("pg_dump", "pg_restore", "psql")
 # A line of ``pg_restore -l``: "<dump id>; <catalog oid> <oid> <description> <schema> <name>..."
@@ -202,27 +199,6 @@ def _first_error(stderr: str) -> str:
         if "error" in line.lower() or "fatal" in line.lower():
             return re.sub(r"^(pg_dump|pg_restore|psql)(:[^:]*)?: (error: )?", "", line)
     return lines[0] if lines else "no message"
-
-
-def _scripts() -> ScriptDirectory:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    from gis_registry.db.migrate import MIGRATIONS
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(cfg)
-
-
-def head_revision() -> str:
-    """The newest schema revision this code knows (the head of its migrations)."""
-    return str(_scripts().get_current_head())
-
-
-def known_revisions() -> set[str]:
-    """Every schema revision this code's migrations know."""
-    return {script.revision for script in _scripts().walk_revisions()}
 
 
 def read_dump(path: Path, settings: Settings | None = None) -> DumpInfo:

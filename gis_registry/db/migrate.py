@@ -22,12 +22,29 @@ PACKAGES = {
 }
 
 
-def alembic_config(engine: Engine) -> Config:
-    """An Alembic config for our migrations that hands ``engine`` to ``migrations/env.py``."""
+def alembic_config(engine: Engine | None = None) -> Config:
+    """An Alembic config for our migrations that hands ``engine`` to ``migrations/env.py``
+    (none: to read the migrations themselves, :func:`head_revision`)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["engine"] = engine
+    if engine is not None:
+        cfg.attributes["engine"] = engine
     return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows (the head of its migrations)."""
+    from alembic.script import ScriptDirectory
+
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
+
+
+def known_revisions() -> set[str]:
+    """Every schema revision this code's migrations know."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return {script.revision for script in scripts.walk_revisions()}
 
 
 def package_of(extension: str, major: int) -> str:

@@ -148,8 +148,8 @@ def test_not_a_dump_and_no_file(registry, tmp_path):
 
 def test_a_dump_of_a_newer_schema_is_refused(settings, registry, tmp_path):
     from gis_registry.db import make_engine
-    from gis_registry.db.backup import NewerSchema, backup, head_revision, restore
-    from gis_registry.db.migrate import upgrade
+    from gis_registry.db.backup import NewerSchema, backup, restore
+    from gis_registry.db.migrate import head_revision, upgrade
     from gis_registry.db.testing import create_test_database, drop_test_database
 
     newer_url = create_test_database(settings, suffix="_backup_newer_test")
