@@ -25,6 +25,7 @@ from api.routers import (
     landing,
     maps,
     network,
+    styles,
     tiles,
     write,
 )
@@ -147,7 +148,7 @@ def create_app(
         description=settings.description,
         version=__version__,
         openapi_url="/api",
-        docs_url="/api.html",
+        docs_url=None,  # Swagger UI from local copies: openapi.install_docs
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -161,6 +162,8 @@ def create_app(
     app.include_router(network.router)
     app.include_router(auth.router)
     app.include_router(maps.router)
+    app.include_router(styles.router)
     openapi.install(app)
+    openapi.install_docs(app)
     app.add_middleware(Compression)
     return app

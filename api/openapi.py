@@ -7,10 +7,14 @@ type becomes ``nullable``, ``examples`` becomes ``example``, ``const`` an ``enum
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, Response
 
 
 def to_oas30(node: Any) -> Any:
@@ -73,3 +77,62 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# -- the interactive documentation ----------------------------------------------------------
+SWAGGER_UI = "swagger-ui-dist"
+# the files of Swagger UI the page loads (an allow-list: nothing else is served)
+SWAGGER_FILES = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
+_SOURCE_MAP = re.compile(rb"(//[#@] sourceMappingURL=\S+|/\*[#@] sourceMappingURL=[^*]*\*/)")
+
+
+def read_docs_asset(name: str) -> tuple[bytes, str]:
+    """Bytes and media type of a Swagger UI file installed with the map libraries
+    (``scripts/install-map-assets.sh``); NotFound for any other name, ServiceUnavailable (503)
+    when Swagger UI is not installed."""
+    from api.errors import ServiceUnavailable
+    from gis_registry.errors import NotFound
+    from gis_registry.maps.settings import MapSettings
+
+    if name not in SWAGGER_FILES:
+        raise NotFound(f"no documentation asset '{name}'")
+    path = MapSettings().assets_dir / SWAGGER_UI / name
+    if not path.is_file():
+        raise ServiceUnavailable(
+            f"Swagger UI is not installed ({path} is missing); run "
+            "scripts/install-map-assets.sh (part of `make setup`)"
+        )
+    data = path.read_bytes()
+    if name.endswith((".js", ".css")):  # source maps are not shipped: no 404s in devtools
+        data = _SOURCE_MAP.sub(b"", data)
+    return data, SWAGGER_FILES[name]
+
+
+def install_docs(app: FastAPI, *, path: str = "/api.html") -> None:
+    """Serve Swagger UI at ``path`` from this API's own copy (``/api/assets/...``), so the
+    documentation works with no internet access; the validator badge (an outside request) is
+    off."""
+
+    @app.get(path, include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        assets = f"{root}/api/assets"
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} · API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/api/assets/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        data, media_type = await run_in_threadpool(read_docs_asset, name)
+        return Response(
+            data, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"}
+        )

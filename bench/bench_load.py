@@ -131,26 +131,26 @@ def pools(dsn: str, seed: int) -> dict[str, Any]:
 
         ids = {
             layer: column(f"SELECT id FROM {layer} ORDER BY id")
-            for layer in ("roads", "bridges", "water_sources", "settlements")
+            for layer in ("roads", "bridges", "water_points", "settlements")
         }
         ids = {layer: rng.sample(v, min(len(v), 2000)) for layer, v in ids.items() if v}
         centres = conn.execute(
             "SELECT ST_X(geom), ST_Y(geom) FROM settlements ORDER BY id"
         ).fetchall()
         surfaces = column("SELECT DISTINCT surface FROM roads WHERE surface IS NOT NULL")
-        kinds = column("SELECT DISTINCT kind FROM water_sources")
+        kinds = column("SELECT DISTINCT kind FROM water_points")
         lgos = column("SELECT code FROM local_bodies WHERE kind <> 'pao' ORDER BY code")
         write = conn.execute(
-            "SELECT id, name_en FROM water_sources WHERE name_en IS NOT NULL ORDER BY id LIMIT 1"
+            "SELECT id, name_en FROM water_points WHERE name_en IS NOT NULL ORDER BY id LIMIT 1"
         ).fetchone()
     if write is None or not lgos:
         raise SystemExit("the bench database holds no demo (water sources, LGOs): use --fresh")
     pages = []
     for x, y in rng.sample(centres, min(len(centres), 100)):
         bbox = f"{x - 0.02:.4f},{y - 0.02:.4f},{x + 0.02:.4f},{y + 0.02:.4f}"
-        pages.append((rng.choice(["roads", "water_sources", "settlements", "bridges"]), bbox))
+        pages.append((rng.choice(["roads", "water_points", "settlements", "bridges"]), bbox))
     cql2 = [("roads", f"surface = '{s}' AND width_m >= {w}") for s in surfaces for w in (4, 6)]
-    cql2 += [("water_sources", f"kind = '{k}'") for k in kinds]
+    cql2 += [("water_points", f"kind = '{k}'") for k in kinds]
     cql2 += [("settlements", f"population > {p}") for p in (300, 800)]
     routes = [tuple(rng.sample(lgos, 2)) for _ in range(40)]
     return {
@@ -159,7 +159,7 @@ def pools(dsn: str, seed: int) -> dict[str, Any]:
         "cql2": cql2,
         "routes": routes,
         "coverage": COVERAGE,
-        "write": {"collection": "water_sources", "id": write[0], "original": write[1]},
+        "write": {"collection": "water_points", "id": write[0], "original": write[1]},
     }
 
 

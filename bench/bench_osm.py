@@ -11,7 +11,7 @@ The user's registry and the test databases are never touched. Runs take a lock
 (``<home>/bench/osm.lock``) so two at once wait instead of dropping each other's database.
 
 Rounds alternate (ours, ogr2ogr, osm2pgsql, ours, ...), each into an emptied database (before
-every round: ``TRUNCATE roads, bridges, water_sources ... CASCADE``, the feature history
+every round: ``TRUNCATE roads, bridges, water_points ... CASCADE``, the feature history
 emptied, the references' tables dropped, a CHECKPOINT). Each is timed from spawn to exit by
 the file import benchmark's launcher (:func:`bench.bench_import.run_child`: wall time, peak RSS
 and CPU of the process; the PostgreSQL backend is in neither figure):
@@ -71,7 +71,7 @@ OGR = "ogr2ogr"
 OSM2PGSQL = "osm2pgsql"
 OGR_TABLE = "osm_lines_ogr2ogr"
 OSM2PGSQL_TABLES = ("planet_osm_point", "planet_osm_line", "planet_osm_polygon", "planet_osm_roads")
-OUR_TABLES = ("roads", "bridges", "water_sources")
+OUR_TABLES = ("roads", "bridges", "water_points", "water_areas", "water_lines")
 TARGET_RATIO = 1.0
 TARGET_PEAK_MB = 2048.0
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
     Table,
 )
 
-from gis_registry.db.tables import LAYERS
+from gis_registry.db.tables import LAYERS, WATER_TABLES
 from gis_registry.errors import InvalidParameter, NotFound
 
 TITLES: dict[str, tuple[str, str]] = {
@@ -37,7 +37,9 @@ TITLES: dict[str, tuple[str, str]] = {
     "rivers": ("Rivers and streams", "แม่น้ำและลำน้ำ"),
     "roads": ("Roads", "ถนน"),
     "bridges": ("Bridges and culverts", "สะพานและท่อลอด"),
-    "water_sources": ("Water sources", "แหล่งน้ำ"),
+    "water_points": ("Water sources (points)", "แหล่งน้ำ (จุด)"),
+    "water_areas": ("Water sources (areas)", "แหล่งน้ำ (พื้นที่)"),
+    "water_lines": ("Water sources (lines)", "แหล่งน้ำ (เส้น)"),
     "zoning_categories": ("Land-use categories", "ประเภทการใช้ประโยชน์ที่ดิน"),
     "zoning_plans": ("Comprehensive plans", "ผังเมืองรวม"),
     "zoning_zones": ("Zoning zones", "เขตการใช้ประโยชน์ที่ดิน"),
@@ -55,7 +57,9 @@ TEMPORAL: dict[str, tuple[str, str | None]] = {
 TILED = (
     "roads",
     "bridges",
-    "water_sources",
+    "water_points",
+    "water_areas",
+    "water_lines",
     "settlements",
     "zoning_zones",
     "hazard_areas",
@@ -242,6 +246,20 @@ def describe(name: str, table: Table) -> Layer:
 
 CATALOG: dict[str, Layer] = {name: describe(name, table) for name, table in LAYERS.items()}
 LAYER_IDS: tuple[str, ...] = tuple(CATALOG)
+# Logical layers: one name for layers split by geometry (0008), each part one geometry type.
+# Not collections; a file import of one routes each record to its part by geometry.
+LOGICAL_LAYERS: dict[str, tuple[str, ...]] = {
+    "water_sources": tuple(t.name for t in WATER_TABLES),
+}
+
+
+def split_layer_message(layer: str) -> str:
+    """Why ``layer``, a logical layer, is not a collection, and which layers hold it."""
+    parts = LOGICAL_LAYERS[layer]
+    return (
+        f"'{layer}' is split by geometry type into the layers {', '.join(parts[:-1])} and "
+        f"{parts[-1]} (one geometry type each); use those"
+    )
 
 
 def get_layer(layer: str) -> Layer:
@@ -249,4 +267,6 @@ def get_layer(layer: str) -> Layer:
     try:
         return CATALOG[layer]
     except (KeyError, TypeError):
+        if isinstance(layer, str) and layer in LOGICAL_LAYERS:
+            raise NotFound(split_layer_message(layer)) from None
         raise NotFound(f"unknown layer '{layer}' (layers: {', '.join(CATALOG)})") from None

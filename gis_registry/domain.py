@@ -192,3 +192,12 @@ def road_code_problem(road_class: str, code: str | None) -> str | None:
 def local_road_code(lgo_seq: int, route: int) -> str:
     """Local highway code, e.g. ``local_road_code(1, 23) == 'ลป.ถ. 1-0023'``."""
     return f"{PROVINCE_ABBR_TH}.ถ. {lgo_seq}-{route:04d}"
+
+
+# Water sources are held in one table per geometry type (migration 0008), so that every table
+# has a typed geometry column: table -> (PostGIS type, GeoJSON types it takes, what it holds).
+WATER_GEOMETRIES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "water_points": ("POINT", ("Point",), "points (wells, ponds, village water supplies, ...)"),
+    "water_areas": ("MULTIPOLYGON", ("Polygon", "MultiPolygon"), "areas (reservoirs, ...)"),
+    "water_lines": ("LINESTRING", ("LineString",), "lines (canals)"),
+}

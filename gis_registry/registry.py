@@ -2,7 +2,7 @@
 
 >>> reg = Registry.connect()
 >>> reg.roads(surface=["laterite", "earth"], bbox=(99.4, 18.2, 99.6, 18.4))
->>> reg.add("water_sources", [{"name_th": "บ่อบาดาลบ้านใหม่", ...}])
+>>> reg.add("water_points", [{"name_th": "บ่อบาดาลบ้านใหม่", ...}])
 
 Each call runs in its own transaction; writes are all-or-nothing and validated by the same code
 as the API and file imports. For several steps in one transaction use ``with reg.begin() as conn``
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, text
 
 from gis_registry.analysis import reports
 from gis_registry.analysis.reports import Report
+from gis_registry.catalog import LOGICAL_LAYERS
 from gis_registry.db import make_engine
 from gis_registry.network.restrictions import restrictions_from
 from gis_registry.queries import features
@@ -69,7 +70,18 @@ class Registry:
         filters = dict(options.pop("filters", None) or {})
         filters.update({k: options.pop(k) for k in list(options) if k not in known})
         with self.engine.connect() as conn:
-            return features.read_layer(conn, layer, filters=filters, **options)
+            parts = LOGICAL_LAYERS.get(layer)
+            if not parts:
+                return features.read_layer(conn, layer, filters=filters, **options)
+            # a logical layer (water_sources): its layers' records in one frame, by id
+            frames = [features.read_layer(conn, p, filters=filters, **options) for p in parts]
+        whole = pd.concat(frames, ignore_index=True).sort_values("id", ignore_index=True)
+        if options.get("limit") is not None:
+            whole = whole.head(options["limit"])
+        first = frames[0]
+        if isinstance(first, gpd.GeoDataFrame):
+            return gpd.GeoDataFrame(whole, geometry=first.geometry.name, crs=first.crs)
+        return whole
 
     def districts(self, **options: Any) -> gpd.GeoDataFrame:
         """The 13 districts (อำเภอ) with their boundaries; options as :meth:`read`."""
@@ -114,7 +126,8 @@ class Registry:
         return self.read("rivers", **options)
 
     def water_sources(self, **options: Any) -> gpd.GeoDataFrame:
-        """Water sources (points, reservoir polygons, canal lines); options as :meth:`read`."""
+        """Every water source (points, reservoir areas, canal lines): the layers water_points,
+        water_areas and water_lines in one frame, by id; options as :meth:`read`."""
         return self.read("water_sources", **options)
 
     def hazard_areas(self, **options: Any) -> gpd.GeoDataFrame:

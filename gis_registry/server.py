@@ -1,8 +1,10 @@
 """The embedded PostGIS cluster: a private PostgreSQL managed with the system's initdb and pg_ctl.
 
 Its data, log, socket and password live under ``Settings.home``. It listens on a unix socket in
-that folder and on a free loopback port, never on a public address. PostgreSQL refuses to run as
-root, so when the caller is root the server runs as a dedicated system user (``pg_os_user``).
+that folder and on a loopback port, never on a public address: a free port chosen at its first
+start (or ``GIS_REGISTRY_PORT``), stored in ``<home>/port`` and kept on every start after, so a
+saved connection (QGIS, psql) keeps working. PostgreSQL refuses to run as root, so when the
+caller is root the server runs as a dedicated system user (``pg_os_user``).
 
 Only :meth:`EmbeddedServer.start` starts it (``gis-registry db start``, ``make setup`` and the
 test fixtures call it). Asking for a URL (:func:`database_url`) never does: a service whose
@@ -147,7 +149,7 @@ class EmbeddedServer:
 
     @property
     def port_file(self) -> Path:
-        """The TCP port of the last start, written by :meth:`start`."""
+        """The cluster's TCP port, chosen at its first start and kept (:meth:`pg_ctl_start`)."""
         return self.home / "port"
 
     # -- running commands as the server's OS user -------------------------------------------
@@ -296,6 +298,7 @@ class EmbeddedServer:
                 logfile=self.logfile,
                 port_file=self.port_file,
                 timeout=timeout,
+                port=self.settings.port,
             )
         self._ensure_database()
 
@@ -307,15 +310,38 @@ class EmbeddedServer:
         return True
 
     def pg_ctl_start(
-        self, datadir: Path, *, socket_dir: Path, logfile: Path, port_file: Path, timeout: float
+        self,
+        datadir: Path,
+        *,
+        socket_dir: Path,
+        logfile: Path,
+        port_file: Path,
+        timeout: float,
+        port: int | None = None,
     ) -> int:
         """Start the PostgreSQL server of ``datadir`` (this cluster's, or a standby's) as the
-        server's OS user: on the port of its last start when still free, else a free one
-        (written to ``port_file``), with its socket in ``socket_dir``. Returns the port."""
+        server's OS user, with its socket in ``socket_dir``. Returns the port.
+
+        The port is ``port`` when given (``GIS_REGISTRY_PORT``), else the one in ``port_file``,
+        else (first start) a free one; it is written to ``port_file`` and so kept. A port taken
+        by another program is a :class:`ServerError` naming it: moving silently to another
+        port would break every saved connection (QGIS, a standby, GIS_REGISTRY_DATABASE_URL).
+        """
         self._remove_stale_pid(datadir)
-        port = int(port_file.read_text().strip()) if port_file.exists() else 0
-        if not port or not _port_is_free(port):
-            port = free_port()
+        stored = int(port_file.read_text().strip()) if port_file.exists() else None
+        port = port or stored or free_port()
+        if not _port_is_free(port):
+            source = "GIS_REGISTRY_PORT" if port != stored else f"stored in {port_file}"
+            other = (
+                "set GIS_REGISTRY_PORT to a free port (it is then kept; saved connections, "
+                "e.g. in QGIS, must be changed)"
+                if datadir == self.datadir
+                else "`gis-registry db replica stop --remove` to start it afresh on a new port"
+            )
+            raise ServerError(
+                f"port {port} ({source}) is in use by another program, so the server in "
+                f"{datadir} cannot start on it. Stop that program, or {other}."
+            )
         port_file.write_text(str(port))
         logfile.touch()
         self._chown(logfile)

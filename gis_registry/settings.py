@@ -30,6 +30,14 @@ class Settings(BaseSettings):
         default=Path(".gis-registry"),
         description="Folder of the embedded cluster (data, socket, logs, password).",
     )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="TCP port of the embedded cluster. Unset: a free port is chosen at its "
+        "first start and kept (stored in <home>/port) so saved connections (QGIS) keep "
+        "working; set, it is used from the next start on and stored.",
+    )
     pg_bindir: Path | None = Field(
         default=None, description="PostgreSQL server binaries; found via pg_config when unset."
     )

@@ -64,10 +64,10 @@ VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
     ("roads", "road_class"): domain.ROAD_CLASSES,
     ("roads", "surface"): domain.SURFACES,
     ("roads", "owner_agency"): domain.AGENCIES,
-    ("water_sources", "owner_agency"): domain.AGENCIES,
+    **{(t, "owner_agency"): domain.AGENCIES for t in domain.WATER_GEOMETRIES},
     ("bridges", "structure_type"): domain.BRIDGE_STRUCTURES,
     ("bridges", "material"): domain.BRIDGE_MATERIALS,
-    ("water_sources", "kind"): domain.WATER_SOURCE_KINDS,
+    **{(t, "kind"): domain.WATER_SOURCE_KINDS for t in domain.WATER_GEOMETRIES},
     ("hazard_areas", "hazard_type"): domain.HAZARD_TYPES,
     ("hazard_areas", "severity"): domain.SEVERITIES,
     ("inspections", "condition_scale"): tuple(domain.CONDITION_SCALES),
@@ -97,6 +97,23 @@ _GEOM_TYPES = {
     "MULTIPOLYGON": {"MultiPolygon", "Polygon"},
     "GEOMETRY": {"Point", "Polygon", "MultiPolygon", "LineString"},
 }
+
+
+def geometry_home(layer: str | None, geom_type: str) -> str | None:
+    """The layer that takes a ``geom_type`` geometry among ``layer`` and the layers it was split
+    from (water sources: water_points, water_areas, water_lines), or None."""
+    if layer not in domain.WATER_GEOMETRIES:
+        return None
+    return next(
+        (t for t, (_, kinds, _) in domain.WATER_GEOMETRIES.items() if geom_type in kinds), None
+    )
+
+
+def _type_rule(geom_type: str, declared: str, layer: str | None) -> str:
+    expected = " or ".join(sorted(_GEOM_TYPES.get(declared.upper(), set())))
+    rule = f"geometry type {geom_type} is not allowed here (expected {expected})"
+    home = geometry_home(layer, geom_type)
+    return f"{rule}; a {geom_type} water source belongs in {home}" if home else rule
 
 
 # --- Limits per geometry (defaults of the GIS_REGISTRY_* settings of the same names) ---
@@ -353,11 +370,11 @@ def _geometry_problem(
     declared: str,
     limits: Limits | None = None,
     extent: Extent | None = None,
+    layer: str | None = None,
 ) -> str | None:
     allowed = _GEOM_TYPES.get(declared.upper(), set())
     if geom.geom_type not in allowed:
-        expected = " or ".join(sorted(allowed))
-        return f"geometry type {geom.geom_type} is not allowed here (expected {expected})"
+        return _type_rule(geom.geom_type, declared, layer)
     if geom.is_empty:
         return "geometry is empty"
     if shapely.has_z(geom):
@@ -425,7 +442,10 @@ def _coerce(
                 if early:
                     return None, early
             geom = parse_geometry(value)
-            problem = _geometry_problem(geom, kind.geometry_type or "GEOMETRY", limits, extent)
+            layer = column.table.name if hasattr(column, "table") else None
+            problem = _geometry_problem(
+                geom, kind.geometry_type or "GEOMETRY", limits, extent, layer
+            )
             if problem:
                 return None, problem
             if geom.geom_type == "Polygon" and (kind.geometry_type or "").upper() == "MULTIPOLYGON":
@@ -686,7 +706,8 @@ def _coerce_series(
     kind = column.type
     if isinstance(kind, Geometry):
         declared = (kind.geometry_type or "GEOMETRY").upper()
-        return _coerce_geometries(raw, declared, missing, limits, extent)
+        layer = column.table.name if hasattr(column, "table") else None
+        return _coerce_geometries(raw, declared, missing, limits, extent, layer)
     if isinstance(kind, Boolean):
         text = raw.map(lambda v: str(v).strip().lower() if not isinstance(v, bool) else v)
         value = text.map(
@@ -851,7 +872,12 @@ def _date(value: Any, with_time: bool) -> Any:
 
 
 def _coerce_geometries(
-    raw: Any, declared: str, missing: Any, limits: Limits, extent: Extent | None
+    raw: Any,
+    declared: str,
+    missing: Any,
+    limits: Limits,
+    extent: Extent | None,
+    layer: str | None = None,
 ) -> tuple[Any, Any, Any]:
     """Geometries checked at once; the message of :func:`_geometry_problem` for each refused one.
 
@@ -909,7 +935,9 @@ def _coerce_geometries(
     bad = present & ~fine
     for at in np.flatnonzero(bad):
         if int(at) not in rules:
-            rules[int(at)] = _geometry_problem(geoms[at], declared) or "geometry cannot be read"
+            rules[int(at)] = (
+                _geometry_problem(geoms[at], declared, layer=layer) or "geometry cannot be read"
+            )
     unreadable = ~np.asarray(missing, dtype=bool) & (geoms == None)  # noqa: E711
     for at in np.flatnonzero(unreadable):
         rules.setdefault(int(at), "cannot be read as a geometry (WKT, WKB or GeoJSON)")

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the offline copies of the map libraries (Leaflet, jQuery, Bootstrap, Font Awesome,
-# Leaflet.awesome-markers) from the npm registry into gis_registry/maps/assets/node_modules
+# Leaflet.awesome-markers) and of Swagger UI (the API's /api.html) from the npm registry into
+# gis_registry/maps/assets/node_modules
 # (git-ignored, never committed), exactly as pinned by the committed package-lock.json.
 # Maps then load nothing from outside the machine. Installs Debian's npm when npm is missing.
 # Quick and silent when the installed copies already match the lock file.

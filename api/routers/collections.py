@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from api.deps import Reader, ServiceState, State
-from api.formats import GEOJSON, HTML, JSON, F, html_page, json_response, wants_html
+from api.formats import GEOJSON, HTML, JSON, F, json_response, wants_html
+from api.html_pages import collection_page, collections_page, queryables_page
 from api.links import base, link
 from api.stats import layer_stats
 from gis_registry.catalog import CATALOG, LAYER_IDS, Layer, get_layer
@@ -69,6 +70,15 @@ async def describe(request: Request, state: ServiceState, c: Layer) -> dict[str,
                 "vector tiles (TileJSON)",
             )
         )
+    if c.spatial:  # styles as the maps draw the layer (SLD, QML): api.routers.styles
+        doc["links"].append(
+            link(
+                f"{root}/styles",
+                "http://www.opengis.net/def/rel/ogc/1.0/styles",
+                JSON,
+                "styles (SLD 1.0, QGIS QML)",
+            )
+        )
     return doc
 
 
@@ -84,7 +94,7 @@ async def collections(request: Request, state: State, _: Reader, f: F | None = N
         "collections": [await describe(request, state, c) for c in CATALOG.values()],
     }
     if wants_html(request, f):
-        return html_page("Collections", doc)
+        return collections_page(request, doc)
     return json_response(doc)
 
 
@@ -99,7 +109,7 @@ async def collection(
     c = get_layer(collectionId)
     doc = await describe(request, state, c)
     if wants_html(request, f):
-        return html_page(f"{c.title} ({c.title_th})", doc)
+        return collection_page(request, c, doc)
     return json_response(doc)
 
 
@@ -128,9 +138,5 @@ async def queryables(
         "additionalProperties": False,
     }
     if wants_html(request, f):
-        rows = [{"name": k, **v} for k, v in props.items()]
-        return html_page(
-            f"Queryables of {c.title}",
-            {"features": [], "links": []} | {"description": ", ".join(r["name"] for r in rows)},
-        )
+        return queryables_page(request, c, props)
     return json_response(doc, media_type="application/schema+json")

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from api.deps import Reader, ServiceState, State, sends_credentials
 from api.errors import InvalidParameter, NotFound
 from api.formats import GEOJSON, HTML, JSON, F, html_page, json_response, wants_html
+from api.html_pages import item_page, items_page
 from api.links import base, here, link
 from api.routers.collections import CollectionId
 from api.settings import ApiSettings
@@ -215,7 +216,7 @@ async def serve_items(
     links = page_links(request, c, limit=limit, offset=offset, returned=returned, matched=matched)
     body = feature_collection(features, returned=returned, matched=matched, links=links)
     if wants_html(request, f):
-        return html_page(f"{c.title}: features", orjson.loads(body))
+        return items_page(request, c, orjson.loads(body), mapped=out_crs == DEFAULT)
     return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs.uri}>"})
 
 
@@ -263,7 +264,13 @@ async def serve_item(
         state, base(request), collection_id, feature_id, crs, primary=sends_credentials(request)
     )
     if wants_html(request, f):
-        return html_page(f"{get_layer(collection_id).title} {feature_id}", orjson.loads(body))
+        return item_page(
+            request,
+            get_layer(collection_id),
+            feature_id,
+            orjson.loads(body),
+            mapped=parse_crs(crs) == DEFAULT,
+        )
     return Response(body, media_type=GEOJSON, headers=headers)
 
 

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import Reader, State
-from api.formats import HTML, JSON, F, html_page, json_response, wants_html
+from api.formats import HTML, JSON, F, json_response, wants_html
+from api.html_pages import conformance_page, landing_page
 from api.links import base, link
 
 router = APIRouter(tags=["Capabilities"])
@@ -55,7 +56,7 @@ async def landing(request: Request, state: State, _: Reader, f: F | None = None)
         ],
     }
     if wants_html(request, f):
-        return html_page(state.settings.title, doc)
+        return landing_page(request, doc)
     return json_response(doc)
 
 
@@ -64,5 +65,5 @@ async def conformance(request: Request, _: Reader, f: F | None = None) -> Respon
     """The OGC API conformance classes this service implements (Features Parts 1-4, CQL2)."""
     doc = {"conformsTo": CONFORMANCE}
     if wants_html(request, f):
-        return html_page("Conformance", doc)
+        return conformance_page(request, CONFORMANCE)
     return json_response(doc)

@@ -54,7 +54,9 @@ def require_role(principal: Principal | None, role: str) -> Principal:
 # layer -> the column that names the owning local body directly
 _DIRECT_OWNER = {
     "roads": "owner_local_body_id",
-    "water_sources": "owner_local_body_id",
+    "water_points": "owner_local_body_id",
+    "water_areas": "owner_local_body_id",
+    "water_lines": "owner_local_body_id",
     "settlements": "local_body_id",
 }
 # layers whose records belong to the owner of the asset they refer to
@@ -90,7 +92,7 @@ def owning_local_body(conn: Connection, layer: str, record: Mapping[str, Any]) -
                 select(bridges.c.road_id).where(bridges.c.id == record["bridge_id"])
             ).scalar_one_or_none()
             return _owner_of_road(conn, road_id)
-        if record.get("water_source_id") is not None:
+        if record.get("water_source_id") is not None:  # in any water table: read the view
             return conn.execute(
                 select(water_sources.c.owner_local_body_id).where(
                     water_sources.c.id == record["water_source_id"]

@@ -20,6 +20,7 @@ from gis_registry.cli import (
     network,
     network_check,
     places,
+    qgis,
     serve,
 )
 from gis_registry.cli._common import Commands
@@ -31,7 +32,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_GROUPS = (db, backup, data, files, places, network, network_check, analysis, maps, auth, serve)
+_GROUPS = (
+    db,
+    backup,
+    data,
+    files,
+    places,
+    network,
+    network_check,
+    analysis,
+    maps,
+    auth,
+    serve,
+    qgis,
+)
 for _group in _GROUPS:
     _group.register(app)
 

@@ -85,7 +85,10 @@ def _rows(counts: dict[str, int], layers: set[str]) -> str:
 
 def clear(
     layers: Annotated[
-        list[str] | None, typer.Argument(help="layers to empty, e.g. water_sources inspections")
+        list[str] | None,
+        typer.Argument(
+            help="layers to empty, e.g. water_points inspections (water_sources: all three)"
+        ),
     ] = None,
     all_layers: Annotated[
         bool, typer.Option("--all", help="empty every layer but the DPT zoning categories")
@@ -100,6 +103,7 @@ def clear(
     name their layer too. A clear is neither a load (no data_loads row) nor an edit (no
     feature history).
     """
+    from gis_registry.catalog import LOGICAL_LAYERS
     from gis_registry.db.tables import LAYERS
     from gis_registry.io.clear import clear_layers, count_rows_to_clear
 
@@ -108,7 +112,8 @@ def clear(
             "name the layers to clear, or pass --all (not both)", param_hint="LAYERS"
         )
     wanted = None if all_layers else list(layers or [])
-    named = set(LAYERS if wanted is None else wanted)
+    # a logical layer (water_sources) names its layers (water_points, water_areas, water_lines)
+    named = {p for n in (LAYERS if wanted is None else wanted) for p in LOGICAL_LAYERS.get(n, (n,))}
     with user_errors():
         eng = engine()
         try:

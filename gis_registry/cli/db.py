@@ -1,5 +1,6 @@
 """``db start | stop | url | status``, ``db replica start | stop | status`` (the embedded
-cluster and its local standby) and ``migrate``."""
+cluster and its local standby), ``db role add | list | password | remove`` (login roles for
+QGIS and psql) and ``migrate``."""
 
 from __future__ import annotations
 
@@ -47,12 +48,20 @@ def db_stop() -> None:
 
 @db_app.command("url")
 def db_url() -> None:
-    """Print the connection URL (last line). Starts nothing: fails when no database runs."""
+    """Print the application's connection URL (last line; which role it is goes to stderr).
+
+    It is the owner's (on the embedded cluster a superuser): for QGIS or psql, make a role
+    under the rules with `db role add`. Starts nothing: fails when no database runs.
+    """
+    from gis_registry.db.roles import describe_url
     from gis_registry.server import database_url
     from gis_registry.settings import Settings
 
+    settings = Settings()
     with user_errors():
-        echo(database_url(Settings()))
+        url = database_url(settings)
+    typer.echo(describe_url(url, embedded=not settings.database_url), err=True)
+    echo(url)
 
 
 @db_app.command("status")
@@ -151,3 +160,100 @@ def replica_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
         return
     for key, value in status.items():
         echo(f"{key:>13}: {value}")
+
+
+role_app = typer.Typer(
+    help="Login roles for QGIS and psql, under the registry's rules (row-level security).",
+    no_args_is_help=True,
+)
+db_app.add_typer(role_app, name="role")
+
+
+@role_app.command("add")
+def role_add(
+    name: Annotated[str, typer.Argument(help="role name: lower-case letters, digits, _")],
+    viewer: Annotated[bool, typer.Option("--viewer", help="reads every layer")] = False,
+    editor: Annotated[
+        bool, typer.Option("--editor", help="writes the assets of one LGO (give --lgo)")
+    ] = False,
+    admin: Annotated[bool, typer.Option("--admin", help="writes every layer")] = False,
+    lgo: Annotated[
+        str | None,
+        typer.Option(
+            "--lgo",
+            metavar="CODE",
+            help="the LGO an editor works for: its code or unique name (`gis-registry lgo list`)",
+        ),
+    ] = None,
+) -> None:
+    """Create a PostgreSQL login role with a generated password; print its URL (last line).
+
+    The password is shown once; `db role password NAME` makes a new one.
+    """
+    from gis_registry.db.roles import RoleError, add_role, role_url
+    from gis_registry.queries.places import local_body_row
+
+    kinds = [
+        k for k, chosen in (("viewer", viewer), ("editor", editor), ("admin", admin)) if chosen
+    ]
+    with user_errors():
+        if len(kinds) != 1:
+            raise RoleError("give exactly one of --viewer, --editor --lgo CODE, --admin")
+        if lgo is not None and kinds[0] != "editor":
+            raise RoleError("--lgo is for editors only (--editor --lgo CODE)")
+        eng = engine()
+        with eng.begin() as conn:
+            lgo_id = None
+            label = ""
+            if kinds[0] == "editor":
+                if lgo is None:
+                    raise RoleError(
+                        "an editor needs --lgo CODE: `gis-registry lgo list` lists the codes"
+                    )
+                row = local_body_row(conn, lgo)
+                lgo_id, label = row["id"], f" of {row['code']} {row['name_th']}"
+            password = add_role(conn, name, kinds[0], lgo_id)
+        url = role_url(eng.url.render_as_string(hide_password=False), name, password)
+    echo(f"role {name} ({kinds[0]}{label}) created; its password is shown only here")
+    echo(url)
+
+
+@role_app.command("list")
+def role_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The login roles made by `db role add`: name, kind, LGO, when and by whom."""
+    from gis_registry.db.roles import list_roles
+
+    with user_errors(), engine().connect() as conn:
+        roles = list_roles(conn)
+    if as_json:
+        print_json([r.to_dict() for r in roles])
+        return
+    if not roles:
+        echo("no database roles: `gis-registry db role add NAME --viewer` makes one")
+    for r in roles:
+        lgo = f" {r.local_body_code} {r.local_body_name}" if r.local_body_code else ""
+        echo(f"{r.name:<20} {r.kind:<7}{lgo}  (created {r.created_at:%Y-%m-%d} by {r.created_by})")
+
+
+@role_app.command("password")
+def role_password(name: Annotated[str, typer.Argument(help="the role")]) -> None:
+    """Give a role a new generated password; print its new URL (last line)."""
+    from gis_registry.db.roles import reset_password, role_url
+
+    with user_errors():
+        eng = engine()
+        with eng.begin() as conn:
+            password = reset_password(conn, name)
+        url = role_url(eng.url.render_as_string(hide_password=False), name, password)
+    echo(f"role {name}: new password set; the old one no longer logs in")
+    echo(url)
+
+
+@role_app.command("remove")
+def role_remove(name: Annotated[str, typer.Argument(help="the role")]) -> None:
+    """Drop a login role and its privileges."""
+    from gis_registry.db.roles import remove_role
+
+    with user_errors(), engine().begin() as conn:
+        remove_role(conn, name)
+    echo(f"role {name} removed")

@@ -1,5 +1,6 @@
 """``map zoning | condition | water | route | critical | hazard | coordination | network |
-all``: maps as HTML files that work offline. Folium is imported inside the commands."""
+all``: maps as HTML files that work offline. Each file is self-contained unless
+``--shared-assets DIR`` is given. Folium is imported inside the commands."""
 
 from __future__ import annotations
 
@@ -27,19 +28,31 @@ map_app = typer.Typer(
 )
 
 Output = Annotated[Path, typer.Option("-o", "--output", help="HTML file to write")]
+# Self-contained files are the default since maps had to travel alone; --offline asked for
+# that once and is kept so that scripts using it still run (hidden, a no-op).
 Offline = Annotated[
     bool,
     typer.Option(
         "--offline",
-        help="one self-contained file: every script, stylesheet and image inlined",
+        hidden=True,
+        help="deprecated: maps are self-contained by default; does nothing",
     ),
 ]
 Assets = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--assets",
-        help="files: local copies beside the HTML (FILE_files/, default); inline: one "
-        "self-contained file (= --offline); cdn: folium's online links",
+        help="inline: one self-contained file (default); files: local copies beside the HTML "
+        "(FILE_files/); cdn: folium's online links",
+    ),
+]
+SharedAssets = Annotated[
+    Path | None,
+    typer.Option(
+        "--shared-assets",
+        metavar="DIR",
+        help="write the libraries once into DIR and refer to them from the map(s) instead of "
+        "inlining them (smaller files, but DIR must travel with them)",
     ),
 ]
 Tiles = Annotated[
@@ -56,19 +69,45 @@ def register(app: typer.Typer) -> None:
     app.add_typer(map_app, name="map")
 
 
-def _write(kind: str, output: Path, offline: bool, assets: str, **options: Any) -> None:
-    from gis_registry.maps.catalog import build_map
-    from gis_registry.maps.offline import AssetMode, save_map
+def _asset_mode(assets: str | None, shared: Path | None, offline: bool) -> Any:
+    """The asset mode the options ask for (inline unless told otherwise)."""
+    from gis_registry.maps.offline import AssetMode
 
-    try:
-        mode = AssetMode.INLINE if offline else AssetMode(assets)
-    except ValueError:
-        fail(f"--assets must be one of {', '.join(m.value for m in AssetMode)}")
+    if offline:
+        typer.echo(
+            "note: --offline is the default now (self-contained files) and will be removed",
+            err=True,
+        )
+    if shared is not None:
+        if assets not in (None, "files"):
+            fail(f"--shared-assets writes the libraries as files; it cannot be --assets {assets}")
+        return AssetMode.FILES
+    choices = [m.value for m in AssetMode if m is not AssetMode.URL]  # url: the API's
+    if (assets or AssetMode.INLINE.value) not in choices:
+        fail(f"--assets must be one of {', '.join(choices)}")
+    return AssetMode(assets or AssetMode.INLINE)
+
+
+def _write(
+    kind: str,
+    output: Path,
+    offline: bool,
+    assets: str | None,
+    shared: Path | None = None,
+    **options: Any,
+) -> None:
+    from gis_registry.maps.catalog import build_map
+    from gis_registry.maps.offline import save_map
+
+    mode = _asset_mode(assets, shared, offline)
     with user_errors(), engine().connect() as conn:
         m = build_map(conn, kind, **options)
-        path = save_map(m, output, mode=mode)
+        path = save_map(
+            m, output, mode=mode, shared_assets=None if shared is None else shared.resolve()
+        )
     size = path.stat().st_size
-    echo(f"{kind} map written to {path} ({size / 1e6:.2f} MB, assets: {mode.value})")
+    where = f"shared in {shared}" if shared is not None else mode.value
+    echo(f"{kind} map written to {path} ({size / 1e6:.2f} MB, assets: {where})")
 
 
 @map_app.command()
@@ -86,7 +125,8 @@ def zoning(
     ] = False,
     tolerance: Annotated[float | None, typer.Option(help="simplification in metres")] = None,
     offline: Offline = False,
-    assets: Assets = "files",
+    assets: Assets = None,
+    shared_assets: SharedAssets = None,
     tiles: Tiles = None,
 ) -> None:
     """Zoning: zones in DPT colours (hatched where DPT hatches), legend, popups, boundaries."""
@@ -96,6 +136,7 @@ def zoning(
         output,
         offline,
         assets,
+        shared_assets,
         plan_id=plan,
         local_body=lgo,
         in_force_on=day,
@@ -111,12 +152,20 @@ def condition(
     lgo: Annotated[str | None, typer.Option(help="only roads meeting this LGO")] = None,
     road_class: Annotated[list[str] | None, typer.Option("--class", help="road class(es)")] = None,
     offline: Offline = False,
-    assets: Assets = "files",
+    assets: Assets = None,
+    shared_assets: SharedAssets = None,
     tiles: Tiles = None,
 ) -> None:
     """Road condition: segments by condition class and road class, bridges by condition."""
     _write(
-        "condition", output, offline, assets, local_body=lgo, road_classes=road_class, tiles=tiles
+        "condition",
+        output,
+        offline,
+        assets,
+        shared_assets,
+        local_body=lgo,
+        road_classes=road_class,
+        tiles=tiles,
     )
 
 
@@ -126,11 +175,21 @@ def water(
     distance: Annotated[float, typer.Option(help="coverage radius in metres")] = 2000.0,
     sites: Annotated[int, typer.Option(help="new sites to choose (0: none)")] = 5,
     offline: Offline = False,
-    assets: Assets = "files",
+    assets: Assets = None,
+    shared_assets: SharedAssets = None,
     tiles: Tiles = None,
 ) -> None:
     """Water coverage: sources by kind, covered/uncovered villages, proposed new sites."""
-    _write("water", output, offline, assets, distance_m=distance, new_sites=sites, tiles=tiles)
+    _write(
+        "water",
+        output,
+        offline,
+        assets,
+        shared_assets,
+        distance_m=distance,
+        new_sites=sites,
+        tiles=tiles,
+    )
 
 
 @map_app.command()
@@ -147,7 +206,8 @@ def route(
     hazard: Hazard = None,
     by: Annotated[str, typer.Option(help="time or distance")] = "time",
     offline: Offline = False,
-    assets: Assets = "files",
+    assets: Assets = None,
+    shared_assets: SharedAssets = None,
     tiles: Tiles = None,
 ) -> None:
     """Route between two LGOs with its bridges, closures, places cut off and the detour."""
@@ -156,6 +216,7 @@ def route(
         output,
         offline,
         assets,
+        shared_assets,
         origin=origin,
         destination=destination,
         closed_road=closed_road,
@@ -171,11 +232,12 @@ def critical(
     output: Output,
     top: Annotated[int, typer.Option(help="how many of the worst items to draw")] = 50,
     offline: Offline = False,
-    assets: Assets = "files",
+    assets: Assets = None,
+    shared_assets: SharedAssets = None,
     tiles: Tiles = None,
 ) -> None:
     """Criticality: bridges and roads whose closure cuts places off from the PAO office."""
-    _write("critical", output, offline, assets, top=top, tiles=tiles)
+    _write("critical", output, offline, assets, shared_assets, top=top, tiles=tiles)
 
 
 @map_app.command()
@@ -183,11 +245,12 @@ def hazard(
     output: Output,
     kind: Annotated[list[str] | None, typer.Option(help="flood (default) and/or landslide")] = None,
     offline: Offline = False,
-    assets: Assets = "files",
+    assets: Assets = None,
+    shared_assets: SharedAssets = None,
     tiles: Tiles = None,
 ) -> None:
     """Hazards: flood-prone areas over roads; exposed roads, bridges and villages."""
-    _write("hazard", output, offline, assets, hazard_types=kind, tiles=tiles)
+    _write("hazard", output, offline, assets, shared_assets, hazard_types=kind, tiles=tiles)
 
 
 @map_app.command()
@@ -201,13 +264,23 @@ def coordination(
         str | None, typer.Option("--as-of", help="condition as of (YYYY-MM-DD); default today")
     ] = None,
     offline: Offline = False,
-    assets: Assets = "files",
+    assets: Assets = None,
+    shared_assets: SharedAssets = None,
     tiles: Tiles = None,
 ) -> None:
     """Budget coordination: LGOs shaded by the backlog of every funding body, with each body's
     backlog and programmed works."""
     day = parse_date(as_of, "as_of")
-    _write("coordination", output, offline, assets, fiscal_year=fiscal_year, as_of=day, tiles=tiles)
+    _write(
+        "coordination",
+        output,
+        offline,
+        assets,
+        shared_assets,
+        fiscal_year=fiscal_year,
+        as_of=day,
+        tiles=tiles,
+    )
 
 
 @map_app.command()
@@ -217,25 +290,29 @@ def network(
         float | None, typer.Option("--tolerance-m", help="near-miss tolerance in metres")
     ] = None,
     offline: Offline = False,
-    assets: Assets = "files",
+    assets: Assets = None,
+    shared_assets: SharedAssets = None,
     tiles: Tiles = None,
 ) -> None:
     """Network check: dangles, near misses, crossings, duplicates and islands on the roads."""
     options: dict[str, Any] = {"tiles": tiles}
     if tolerance_m is not None:
         options["tolerance_m"] = tolerance_m
-    _write("network", output, offline, assets, **options)
+    _write("network", output, offline, assets, shared_assets, **options)
 
 
 @map_app.command("all")
 def all_maps(
     output: Annotated[Path, typer.Option("-o", "--output", help="folder")] = Path("out/maps"),
     offline: Offline = False,
+    shared_assets: SharedAssets = None,
 ) -> None:
-    """Write the demo set of maps and an index into a folder; print each as it is written."""
+    """Write the demo set of maps and an index into a folder, each map one self-contained
+    file (unless --shared-assets); print each as it is written."""
     from gis_registry.cli._progress import progress_bar
     from gis_registry.maps.catalog import write_demo_maps
 
+    mode = _asset_mode(None, shared_assets, offline)
     with user_errors(), engine().connect() as conn, progress_bar("maps") as bar:
 
         def written(name: str, path: Path | None, why: str | None) -> None:
@@ -247,10 +324,12 @@ def all_maps(
         maps = write_demo_maps(
             conn,
             output,
-            mode="inline" if offline else "files",
+            mode=mode,
+            shared_assets=None if shared_assets is None else shared_assets.resolve(),
             progress=bar,
             on_map=written,
         )
     index = maps.paths["index"]
     echo(f"{'index':>12}: {index}")
-    echo(f"maps written to {output.resolve()} (open {index.resolve()})")
+    where = "self-contained" if shared_assets is None else f"libraries in {shared_assets}"
+    echo(f"maps written to {output.resolve()} ({where}; open {index.resolve()})")

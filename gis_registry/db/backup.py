@@ -102,6 +102,12 @@ _FINALE = f"""
 \\else
 DO $$ BEGIN RAISE EXCEPTION 'the archive ended early: nothing restored'; END $$;
 \\endif
+-- the database roles' privileges (0009), which --no-privileges left out
+DO $$ BEGIN
+    IF to_regprocedure('public.gis_registry_grant_groups()') IS NOT NULL THEN
+        PERFORM public.gis_registry_grant_groups();
+    END IF;
+END $$;
 """
 
 
@@ -395,10 +401,13 @@ def restore(path: Path, settings: Settings | None = None, *, url: str | None = N
 def _ensure_extensions(settings: Settings, url: str | None) -> None:
     from gis_registry.db import make_engine
     from gis_registry.db.migrate import ensure_extensions
+    from gis_registry.db.roles import ensure_groups
 
     engine = make_engine(settings, url=url)
     try:
         ensure_extensions(engine)
+        with engine.begin() as conn:  # the archive's policies name them (another cluster's)
+            ensure_groups(conn)
     finally:
         engine.dispose()
 

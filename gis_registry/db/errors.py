@@ -34,6 +34,10 @@ _GEOMETRY_MESSAGES = (
 )
 
 
+# Rules a statement trigger checks (0009): its message names the first record that breaks it.
+_STATEMENT_RULES = frozenset({"geom_in_lonlat_range", "geom_inside_province", "geom_vertices"})
+
+
 def translate(
     exc: DBAPIError,
     layer: str,
@@ -55,7 +59,11 @@ def translate(
     primary = diag.message_primary or str(orig)
     if state == "23514" and constraint:  # check_violation (CHECK constraints and triggers)
         field, rule = RULES.get(constraint, ("?", constraint))
-        return ConstraintViolation(layer, [(record, field, f"breaks rule {constraint}: {rule}")])
+        problem = f"breaks rule {constraint}: {rule}"
+        if constraint in _STATEMENT_RULES:
+            # checked once per statement: the trigger names the record and where it lies
+            problem += f" ({primary})"
+        return ConstraintViolation(layer, [(record, field, problem)])
     if state == "23502":  # not_null_violation
         return ConstraintViolation(
             layer, [(record, column or "?", "is required (must not be null)")]

@@ -441,41 +441,76 @@ bridges = Table(
     comment="Bridges and culverts; each lies on a road (enforced by trigger within 10 m).",
 )
 
-_ws_owner = owner_columns("water_sources")
-_ws_year = year_built("water_sources")
+# Water sources are three tables, one geometry type each (0008): QGIS and OGC API clients type
+# a layer by one geometry, and geometry_columns reports the column's type. They share one id
+# sequence, so a water source id names one record across the three, as inspections and
+# maintenance works refer to it (water_source_id, checked and cascaded by triggers).
+WATER_SOURCE_IDS = "water_source_ids"
+WATER_GEOMETRIES = domain.WATER_GEOMETRIES  # the vocabulary lives in domain (validation reads it)
+
+
+def water_table(name: str) -> Table:
+    """One of the water source tables: the columns of every water source, ``geom`` typed."""
+    geometry_type, _, holds = WATER_GEOMETRIES[name]
+    owner = owner_columns(name)
+    year = year_built(name)
+    return Table(
+        name,
+        metadata,
+        Column(
+            "id",
+            Integer,
+            primary_key=True,
+            server_default=text(f"nextval('{WATER_SOURCE_IDS}'::regclass)"),
+            comment=f"shared by water_points, water_areas and water_lines ({WATER_SOURCE_IDS})",
+        ),
+        code_column("water source", "W", 6),
+        osm_id_column("node, way or relation", "n42, w7, r7"),
+        *names(),
+        Column("kind", Text, nullable=False),
+        Column("capacity_m3", Float),
+        Column("households_served", Integer),
+        *owner[:2],
+        year[0],
+        Column("geom", Geometry(geometry_type, srid=SRID), nullable=False),
+        *timestamps(),
+        *owner[2:],
+        year[1],
+        check(
+            name,
+            "kind_known",
+            _in("kind", domain.WATER_SOURCE_KINDS),
+            f"kind must be one of {', '.join(domain.WATER_SOURCE_KINDS)}",
+        ),
+        non_negative(name, "capacity_m3"),
+        non_negative(name, "households_served"),
+        *geometry_checks(name),
+        comment=f"Water sources for farming and daily life drawn as {holds}; "
+        "code and id unique across water_points, water_areas and water_lines.",
+    )
+
+
+water_points = water_table("water_points")
+water_areas = water_table("water_areas")
+water_lines = water_table("water_lines")
+WATER_TABLES = (water_points, water_areas, water_lines)
+
+# Every water source as one relation: a read-only VIEW (UNION ALL of the three tables, geom
+# generic) that analyses, maps and reports read. Not a layer (not in LAYERS, not served as a
+# collection) and on its own MetaData: migrations compare tables, and a view is none.
+views = MetaData()
 water_sources = Table(
     "water_sources",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    code_column("water source", "W", 6),
-    osm_id_column("node, way or relation", "n42, w7, r7"),
-    *names(),
-    Column("kind", Text, nullable=False),
-    Column("capacity_m3", Float),
-    Column("households_served", Integer),
-    *_ws_owner[:2],
-    _ws_year[0],
-    Column("geom", Geometry("GEOMETRY", srid=SRID), nullable=False),
-    *timestamps(),
-    *_ws_owner[2:],
-    _ws_year[1],
-    check(
-        "water_sources",
-        "kind_known",
-        _in("kind", domain.WATER_SOURCE_KINDS),
-        f"kind must be one of {', '.join(domain.WATER_SOURCE_KINDS)}",
-    ),
-    non_negative("water_sources", "capacity_m3"),
-    non_negative("water_sources", "households_served"),
-    check(
-        "water_sources",
-        "geom_type",
-        "GeometryType(geom) IN ('POINT', 'POLYGON', 'MULTIPOLYGON', 'LINESTRING')",
-        "geom must be a Point, a Polygon or MultiPolygon (reservoir) or a LineString (canal)",
-        field="geom",
-    ),
-    *geometry_checks("water_sources"),
-    comment="Water sources for farming and daily life.",
+    views,
+    *[
+        Column(
+            c.name,
+            c.type if c.name != "geom" else Geometry("GEOMETRY", srid=SRID),
+            primary_key=c.primary_key,  # unique across the three tables (their sequence)
+        )
+        for c in water_points.columns
+    ],
+    comment="Every water source (view of water_points, water_areas and water_lines).",
 )
 
 zoning_categories = Table(
@@ -578,15 +613,17 @@ hazard_areas = Table(
 
 
 def asset_columns(table: str) -> list:
-    """Exactly one of road, bridge or water source, each a real foreign key."""
+    """Exactly one of road, bridge or water source (foreign keys; the water source's checked by
+    triggers, as it may be in any of the three water tables)."""
     return [
         Column("road_id", Integer, ForeignKey("roads.id", ondelete="CASCADE"), index=True),
         Column("bridge_id", Integer, ForeignKey("bridges.id", ondelete="CASCADE"), index=True),
         Column(
             "water_source_id",
             Integer,
-            ForeignKey("water_sources.id", ondelete="CASCADE"),
             index=True,
+            comment="id of a water_points, water_areas or water_lines record (a trigger checks "
+            "it and deletes the row with its water source: see TRIGGER_REFERENCES)",
         ),
         check(
             table,
@@ -732,7 +769,9 @@ LAYERS: dict[str, Table] = {
         rivers,
         roads,
         bridges,
-        water_sources,
+        water_points,
+        water_areas,
+        water_lines,
         zoning_categories,
         zoning_plans,
         zoning_zones,
@@ -742,8 +781,42 @@ LAYERS: dict[str, Table] = {
     )
 }
 
+# What reads may name: the layers and the view of every water source (0008).
+RELATIONS: dict[str, Table] = {**LAYERS, water_sources.name: water_sources}
+
 # Rules enforced by triggers (see the initial migration) rather than CHECK constraints.
 RULES["bridge_on_road"] = ("geom", "a bridge must lie on its road (within 10 m)")
+# Geometry rules of the statement trigger on the geometry layers (0009): the database holds
+# what validation checks, for writes that do not pass through it (QGIS, psql).
+RULES["geom_in_lonlat_range"] = (
+    "geom",
+    "coordinates must be longitude (-180 to 180) and latitude (-90 to 90) in WGS 84: latitude"
+    " and longitude swapped, or projected coordinates?",
+)
+RULES["geom_inside_province"] = (
+    "geom",
+    "the geometry must lie inside the registry's province (the PAO boundary's box widened by"
+    " 2 km): latitude and longitude swapped, or a place in another province?",
+)
+RULES["geom_vertices"] = (
+    "geom",
+    "a geometry may have at most 10,000 vertices (250,000 for a polygon)",
+)
+RULES["water_source_unique"] = (
+    "code",
+    "a water source's code and id are unique across water_points, water_areas and water_lines",
+)
+for _child in ("inspections", "maintenance_works"):
+    RULES[f"fk_{_child}_water_source_id"] = (
+        "water_source_id",
+        "water_source_id must be the id of a record of water_points, water_areas or water_lines",
+    )
+# References a foreign key cannot hold (one column, three parent tables): child, column ->
+# parents; triggers (0008) check them and cascade deletes, and clearing layers follows them.
+TRIGGER_REFERENCES: dict[tuple[str, str], tuple[str, ...]] = {
+    (child, "water_source_id"): tuple(t.name for t in WATER_TABLES)
+    for child in ("inspections", "maintenance_works")
+}
 
 LOAD_SOURCES = ("demo", "import", "osm")
 

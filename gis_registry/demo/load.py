@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
 from gis_registry.db.copy import copy_frame
-from gis_registry.db.tables import LAYERS, data_loads
+from gis_registry.db.tables import LAYERS, WATER_SOURCE_IDS, WATER_TABLES, data_loads
 from gis_registry.demo.model import DemoPlan, DemoReport
 from gis_registry.demo.plan import plan_demo
 from gis_registry.errors import DatabaseUnavailable, GisRegistryError
@@ -200,7 +200,16 @@ def load_plan(
                     record_layer_rows(conn, layer, "insert")
                     seconds[layer] = time.perf_counter() - started
                 step("sequences")
+                # the water tables' shared sequence (0008) goes on after the last of the three
+                cur.execute(
+                    sql.SQL(
+                        "SELECT setval({}, COALESCE((SELECT max(id) FROM water_sources), 0) + 1,"
+                        " false)"
+                    ).format(sql.Literal(WATER_SOURCE_IDS))
+                )
                 for layer, table in LAYERS.items():
+                    if table in WATER_TABLES:
+                        continue
                     if "id" in table.columns and table.columns["id"].primary_key:
                         cur.execute(
                             sql.SQL(

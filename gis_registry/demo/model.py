@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from gis_registry.catalog import LOGICAL_LAYERS
+
 
 @dataclass(frozen=True)
 class WeakLink:
@@ -43,6 +45,11 @@ class DemoPlan:
     weak_links: list[WeakLink] = field(default_factory=list)
 
     def __getitem__(self, layer: str) -> pd.DataFrame:
+        """A layer's frame; for a logical layer (``water_sources``) its parts', by id."""
+        parts = LOGICAL_LAYERS.get(layer)
+        if parts:
+            whole = pd.concat([self.frames[p] for p in parts], ignore_index=True)
+            return whole.sort_values("id", ignore_index=True)
         return self.frames[layer]
 
     @property

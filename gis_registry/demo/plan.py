@@ -21,7 +21,7 @@ from gis_registry.demo.rivers import build_hydrography
 from gis_registry.demo.roads import road_frame
 from gis_registry.demo.settlements import draw_nodes, settlement_frame
 from gis_registry.demo.territory import build_territory, province_outline
-from gis_registry.demo.water import water_frame
+from gis_registry.demo.water import split_by_geometry, water_frame
 from gis_registry.demo.weak_links import plan_zones
 from gis_registry.demo.works import asset_frame, inspection_frame, works_frame
 from gis_registry.demo.zoning import category_frame, plan_frame, zone_frame
@@ -240,6 +240,12 @@ def plan_demo(*, seed: int = 52, scale: float = 1) -> DemoPlan:
         "maintenance_works": works,
     }
     assign_codes(frames)
+    # stored by geometry type (0008), in the load order of LAYERS
+    frames = {
+        k: v
+        for name, frame in frames.items()
+        for k, v in (split_by_geometry(frame) if name == "water_sources" else {name: frame}).items()
+    }
     weak = weak_links(net, seg_id, b, sett, lgos)
     return DemoPlan(seed=seed, scale=scale, frames=frames, weak_links=weak)
 

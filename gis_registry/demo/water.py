@@ -7,11 +7,13 @@ analyses have gaps to find.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from gis_registry.db.tables import WATER_GEOMETRIES
 from gis_registry.demo.rivers import Hydrography
 from gis_registry.demo.territory import Territory
 
@@ -179,3 +181,19 @@ def water_frame(
         }
     )
     return pd.concat([dams, frame], ignore_index=True)
+
+
+def split_by_geometry(water: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """The water sources as the registry stores them (0008): one frame per table of
+    :data:`gis_registry.db.tables.WATER_GEOMETRIES`, by geometry type, ids kept; a Polygon
+    becomes a one-part MultiPolygon for ``water_areas``."""
+    types = water.geometry.geom_type
+    out = {}
+    for table, (_, kinds, _) in WATER_GEOMETRIES.items():
+        part = water[types.isin(kinds).to_numpy()].copy()
+        if "MultiPolygon" in kinds:
+            part[part.geometry.name] = [
+                shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in part.geometry
+            ]
+        out[table] = part.reset_index(drop=True)
+    return out

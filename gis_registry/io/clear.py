@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from gis_registry.db.tables import LAYERS, metadata
+from gis_registry.catalog import LOGICAL_LAYERS
+from gis_registry.db.tables import LAYERS, TRIGGER_REFERENCES, metadata
 from gis_registry.errors import GisRegistryError, NotFound
 
 # pg_constraint.confdeltype
@@ -58,6 +59,9 @@ class ForeignKey:
     parent: str
     parent_columns: tuple[str, ...]
     action: str
+    # held by triggers, not the catalogue (tables.TRIGGER_REFERENCES): a water source id may
+    # name a row of any of the three water tables, so only ids of this parent refer to it
+    by_trigger: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ REFERENCE = ("zoning_categories",)
 def _layers(layers: list[str] | None) -> list[str]:
     if layers is None:
         return [name for name in LAYERS if name not in REFERENCE]
+    # a logical layer (water_sources) is its layers (water_points, water_areas, water_lines)
+    layers = [part for name in layers for part in LOGICAL_LAYERS.get(name, (name,))]
     unknown = [name for name in layers if name not in LAYERS]
     if unknown:
         raise NotFound(
@@ -86,11 +92,18 @@ def _layers(layers: list[str] | None) -> list[str]:
 
 
 def foreign_keys(conn: Connection) -> list[ForeignKey]:
-    """Every foreign key between tables of the current schema, from the catalogue."""
-    return [
+    """Every foreign key between tables of the current schema, from the catalogue, and the
+    references triggers hold as ON DELETE CASCADE (``inspections.water_source_id``)."""
+    found = [
         ForeignKey(r.child, tuple(r.columns), r.parent, tuple(r.parent_columns), r.action)
         for r in conn.execute(text(_FOREIGN_KEYS))
     ]
+    for (child, column), parents in TRIGGER_REFERENCES.items():
+        found.extend(
+            ForeignKey(child, (column,), parent, ("id",), CASCADE, by_trigger=True)
+            for parent in parents
+        )
+    return found
 
 
 def _quote(conn: Connection, name: str) -> str:
@@ -100,7 +113,7 @@ def _quote(conn: Connection, name: str) -> str:
 def _refers(conn: Connection, fk: ForeignKey, parent_removed: str) -> str:
     """SQL condition on ``fk.child``'s rows: they refer to a row of the parent that goes."""
     cols = [_quote(conn, c) for c in fk.columns]
-    if parent_removed == "TRUE":
+    if parent_removed == "TRUE" and not fk.by_trigger:
         # MATCH SIMPLE: a reference with a NULL in it refers to nothing
         return "(" + " AND ".join(f"{c} IS NOT NULL" for c in cols) + ")"
     target = ", ".join(_quote(conn, c) for c in fk.parent_columns)

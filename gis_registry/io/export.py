@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,8 @@ from sqlalchemy import (
     select,
 )
 
-from gis_registry.catalog import Layer, get_layer
-from gis_registry.db.tables import LAYERS, SRID
+from gis_registry.catalog import LOGICAL_LAYERS, Layer, get_layer
+from gis_registry.db.tables import RELATIONS, SRID
 from gis_registry.errors import GisRegistryError, InvalidParameter
 from gis_registry.io.keys import REFERENCES, Reference
 from gis_registry.queries.features import BBox, read_items
@@ -99,7 +99,7 @@ _FAMILIES = {
 # -- what a file holds -----------------------------------------------------------------------
 def _codes(ref: Reference) -> dict[str, str]:
     """The code columns of a reference whose target column exists (file column -> target's)."""
-    target = LAYERS[ref.target].c
+    target = RELATIONS[ref.target].c
     return {name: key for name, key in ref.codes.items() if key in target}
 
 
@@ -120,7 +120,7 @@ def file_columns(layer: str) -> list[str]:
     NotFound
         for an unknown layer (naming the layers).
     """
-    c = get_layer(layer)
+    c = get_layer(LOGICAL_LAYERS.get(layer, (layer,))[0])  # water_sources: its layers' columns
     refs = {ref.column: ref for ref in REFERENCES.get(c.id, ())}
     out: list[str] = []
     for name in c.properties:
@@ -149,6 +149,7 @@ def shapefile_fields(layer: str) -> dict[str, str]:
     GisRegistryError
         when two columns would share a cut name (the layer cannot travel as a Shapefile).
     """
+    layer = LOGICAL_LAYERS.get(layer, (layer,))[0]  # water_sources: its layers' columns
     c = get_layer(layer)
     columns = [name for name in file_columns(layer) if name != c.geometry]
     out = {name: name[:SHAPEFILE_NAME_LIMIT] for name in columns}
@@ -254,7 +255,7 @@ def _with_codes(conn: Connection, c: Layer, frame: pd.DataFrame) -> pd.DataFrame
         codes = _codes(ref)
         if not codes or ref.column not in frame.columns:
             continue
-        target = LAYERS[ref.target]
+        target = RELATIONS[ref.target]
         key = target.primary_key.columns.values()[0]
         ids = [int(v) for v in frame[ref.column].dropna().unique()]
         found: dict[Any, tuple[Any, ...]] = {}
@@ -273,7 +274,7 @@ def _column_types(c: Layer) -> dict[str, Any]:
     (a road's ``segment`` is an integer in a bridge's file too)."""
     types = {column.name: column.type for column in c.table.columns}
     for ref in REFERENCES.get(c.id, ()):
-        target = LAYERS[ref.target].c
+        target = RELATIONS[ref.target].c
         types.update({name: target[key].type for name, key in _codes(ref).items()})
     return types
 
@@ -372,7 +373,12 @@ def _shapefile_frame(c: Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if len(families) > 1:
         raise GisRegistryError(
             f"a Shapefile holds one kind of geometry; these {c.id} mix"
-            f" {', '.join(sorted(families))}: export to .gpkg, or choose one kind with --where"
+            f" {', '.join(sorted(families))}: export to .gpkg, or choose one kind with "
+            + (
+                f"one of the layers {', '.join(LOGICAL_LAYERS[c.id])}"
+                if c.id in LOGICAL_LAYERS
+                else "--where"
+            )
         )
     found = _text_too_long(c, frame, lambda v: len(v.encode("utf-8")), DBF_TEXT_LIMIT)
     if found:
@@ -505,7 +511,10 @@ def export_layer(
     Parameters
     ----------
     conn : an open connection (only read)
-    layer : a layer of the catalogue, e.g. ``water_sources``
+    layer : a layer of the catalogue, e.g. ``roads``, or a logical layer
+        (:data:`gis_registry.catalog.LOGICAL_LAYERS`): ``water_sources`` writes every water
+        source of water_points, water_areas and water_lines in one file, by id, that an import
+        into ``water_sources`` reads back (a Shapefile only when they are of one kind)
     path : ``.gpkg``, ``.geojson``/``.json``, ``.fgb``, ``.shp``, ``.csv``, ``.xlsx`` or
         ``.parquet`` (GeoParquet, needs pyarrow). Layers without geometry go to ``.csv``,
         ``.xlsx``, ``.gpkg`` (an attribute table) or ``.parquet``. Missing folders are made.
@@ -530,9 +539,13 @@ def export_layer(
         for an unknown extension, a format that cannot hold the layer, an existing file
         without ``overwrite``, or a path that cannot be written.
     """
-    c = get_layer(layer)
     path = Path(path)
     fmt = _format(path)
+    parts = LOGICAL_LAYERS.get(layer)
+    c = get_layer(parts[0] if parts else layer)
+    if parts:
+        # the union in one file, as the import of the logical layer reads it back
+        c = replace(c, id=layer, title=layer, geometry_type=None)
     if fmt.spatial_only and not c.spatial:
         raise GisRegistryError(
             f"{layer} has no geometry, and {fmt.name} holds only features with geometry:"
@@ -542,7 +555,15 @@ def export_layer(
     if fmt.name == "GeoParquet":
         _require_pyarrow()
     _check_destination(path, fmt, overwrite)
-    frame = _portable(conn, c, bbox=bbox, where=where, crs=target)
+    if parts:
+        frames = [
+            _portable(conn, get_layer(part), bbox=bbox, where=where, crs=target) for part in parts
+        ]
+        frame = pd.concat(frames, ignore_index=True).sort_values(c.key, ignore_index=True)
+        if isinstance(frames[0], gpd.GeoDataFrame):
+            frame = gpd.GeoDataFrame(frame, geometry=frames[0].geometry.name, crs=frames[0].crs)
+    else:
+        frame = _portable(conn, c, bbox=bbox, where=where, crs=target)
     if fmt.wkt:
         frame = _as_table(frame)
     if fmt.driver == "XLSX":

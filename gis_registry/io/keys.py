@@ -18,6 +18,10 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "rivers": ("code",),
     "roads": ("code", "segment"),
     "bridges": ("code",),
+    "water_points": ("code",),
+    "water_areas": ("code",),
+    "water_lines": ("code",),
+    # not a table: the view of the three above, which inspections and works refer to by code
     "water_sources": ("code",),
     "zoning_categories": ("key",),
     "zoning_plans": ("code",),
@@ -61,7 +65,10 @@ REFERENCES: dict[str, tuple[Reference, ...]] = {
     "settlements": (_ref("local_body_id", "local_bodies", "local_body"),),
     "roads": (_ref("owner_local_body_id", "local_bodies", "owner_local_body"),),
     "bridges": (_ref("road_id", "roads", "road"), _ref("river_id", "rivers", "river")),
-    "water_sources": (_ref("owner_local_body_id", "local_bodies", "owner_local_body"),),
+    **{
+        water: (_ref("owner_local_body_id", "local_bodies", "owner_local_body"),)
+        for water in ("water_points", "water_areas", "water_lines")
+    },
     "zoning_zones": (_ref("plan_id", "zoning_plans", "plan"),),
     "inspections": (
         _ref("road_id", "roads", "road"),

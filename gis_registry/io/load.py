@@ -35,6 +35,7 @@ from psycopg import sql
 from sqlalchemy import Engine, Table
 from sqlalchemy.exc import DBAPIError
 
+from gis_registry.catalog import LOGICAL_LAYERS
 from gis_registry.db import errors as db_errors
 from gis_registry.db.copy import copy_frame
 from gis_registry.errors import DatabaseUnavailable, GisRegistryError
@@ -108,6 +109,8 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     written: bool = False
+    # a logical layer's import (water_sources): what each of its tables got
+    parts: list[ImportResult] = field(default_factory=list)
 
     @property
     def refused(self) -> int:
@@ -131,6 +134,18 @@ class ImportResult:
             "seconds": round(self.seconds, 3),
             "notes": self.notes,
             "problems": [p.to_dict() for p in self.problems],
+            **({"layers": {p.layer: p.counts() for p in self.parts}} if self.parts else {}),
+        }
+
+    def counts(self) -> dict[str, int]:
+        """Records read, inserted, updated, unchanged, deleted and refused."""
+        return {
+            "read": self.read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "refused": self.refused,
         }
 
     def lines(self, examples: int = 5) -> list[str]:
@@ -168,6 +183,12 @@ class ImportResult:
         elif self.dry_run:
             out.append(f"{self.layer}: dry run, nothing written; would be {counts}")
         else:
+            for part in self.parts:
+                out.append(
+                    f"  {part.layer}: {part.read:,} read, {part.inserted:,} inserted,"
+                    f" {part.updated:,} updated, {part.unchanged:,} unchanged"
+                    + (f", {part.deleted:,} deleted" if self.mode == "replace" else "")
+                )
             skipped = f", {self.refused:,} skipped" if self.problems else ""
             out.append(f"{self.layer}: {counts}{skipped} ({self.seconds:.1f} s, {self.mode})")
         return out
@@ -216,7 +237,9 @@ def import_file(
     engine
         Engine on a migrated registry.
     layer
-        The layer to load into, e.g. ``"water_sources"``.
+        The layer to load into, e.g. ``"roads"``; the logical layer ``"water_sources"`` sends
+        each record to ``water_points``, ``water_areas`` or ``water_lines`` by its geometry
+        (:mod:`gis_registry.io.split`, one transaction, counts per layer in ``parts``).
     path
         The file (any format :func:`gis_registry.io.read.open_source` reads).
     options
@@ -238,7 +261,6 @@ def import_file(
     """
     options = options or ImportOptions()
     started = time.perf_counter()
-    table = layer_table(layer)
     if options.mode not in MODES:
         raise GisRegistryError(f"mode '{options.mode}' is not one of {', '.join(MODES)}")
     if options.mode == "replace" and options.skip_invalid:
@@ -248,6 +270,11 @@ def import_file(
         )
     if options.mapping.layer and options.mapping.layer != layer:
         raise GisRegistryError(f"the mapping is for layer {options.mapping.layer}, not {layer}")
+    if layer in LOGICAL_LAYERS:
+        from gis_registry.io.split import import_split  # it builds on this module
+
+        return import_split(engine, layer, path, options, progress=progress)
+    table = layer_table(layer)
     source = open_source(
         path,
         source_layer=options.source_layer,

@@ -20,22 +20,23 @@ from sqlalchemy import Connection, RowMapping, text
 from gis_registry.fiscal import format_thai_date
 from gis_registry.geodesy import metric_srid
 from gis_registry.maps.settings import MapSettings
+from gis_registry.styles import palette
 
 THAI_FONTS = "'Noto Sans Thai', 'TH Sarabun New', 'Loma', 'Garuda', 'Sarabun', sans-serif"
 MAP_WIDTH_PX = 1000  # the width a map is simplified for (a laptop screen in a meeting room)
 DETAIL_ZOOM_STEPS = 3  # keep detail for zooming in this many levels past the whole extent
 METRES_PER_PIXEL_Z0 = 156_543.03 * math.cos(math.radians(18.3))  # at Lampang's latitude
 
+# Fractional zoom steps for the initial fit: with whole levels a province fitted into a
+# window keeps up to half of each side empty (Lampang, tall and narrow, opened at zoom 8 in a
+# 600 px notebook frame, filling ~15% of it); a tenth of a level wastes at most 7%.
+ZOOM_SNAP = 0.1
+# Below this zoom dense point layers shrink (see ZoomScaled); at it and above they are drawn
+# at full size (about a district filling the window).
+FULL_SIZE_ZOOM = 12
 Bounds = tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
-# Line width (px) of a road by its class (``domain.ROAD_CLASSES``): the bigger road, the wider.
-ROAD_WIDTH_PX: dict[str, float] = {
-    "special": 7,
-    "national": 6,
-    "concession": 5,
-    "rural": 4.5,
-    "local": 3,
-    "unregistered": 2,
-}
+# Line width (px) of a road by its class: the palette's (maps, QML/SLD, QGIS projects).
+ROAD_WIDTH_PX = palette.ROAD_WIDTH_PX
 
 _PAGE_CSS = """
 <link rel="icon" href="data:,">
@@ -59,6 +60,7 @@ _PAGE_CSS = """
   .gis-legend .pt { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
     border: 1px solid #333; }
   .gis-legend .code { font-weight: bold; white-space: nowrap; }
+  .gis-legend .gis-notes { margin: 4px 0 0; padding-left: 16px; max-width: 320px; }
   .gis-popup th { text-align: left; padding-right: 8px; color: #444; font-weight: 600;
     vertical-align: top; white-space: nowrap; }
   .gis-popup td { vertical-align: top; }
@@ -72,6 +74,10 @@ class MapHandle(MacroElement):
     """Fits the map to its bounds without animation (a screenshot or a printout never catches
     it half-zoomed), exposes it as ``window.gisMap`` and sets ``window.gisMapReady``.
 
+    The fit leaves room for the title above and for the legend on the right when the window
+    is wide enough to spare it (the data then sits beside the legend, not under it), and
+    zooms in fractional steps (:data:`ZOOM_SNAP`) so the data fills the window.
+
     A map drawn while its frame has no size (a notebook output scrolled out of view, a hidden
     tab) cannot be fitted: Leaflet's ``fitBounds`` on a 0 x 0 container throws, and the page
     stays blank. Such a map waits for its container to get a size, then fits.
@@ -81,10 +87,17 @@ class MapHandle(MacroElement):
         """{% macro script(this, kwargs) %}
         (function (map) {
             window.gisMap = map;
+            {%- if this.bounds %}
+            window.gisMapBounds = L.latLngBounds({{ this.bounds }});  // what the view fits
+            {%- endif %}
             function fit() {
                 {%- if this.bounds %}
-                map.fitBounds({{ this.bounds }},
-                    {animate: false, paddingTopLeft: [20, 60], paddingBottomRight: [20, 20]});
+                var legend = document.getElementById('gis-legend');
+                var right = legend ? legend.offsetWidth + 20 : 20;
+                if (right > box.clientWidth * 0.35) { right = 20; }
+                window.gisMapPadding = [20, 60, right, 20];  // left, top, right, bottom
+                map.fitBounds({{ this.bounds }}, {animate: false,
+                    paddingTopLeft: [20, 60], paddingBottomRight: [right, 20]});
                 {%- endif %}
                 window.gisMapReady = true;
             }
@@ -138,6 +151,70 @@ class HatchPatterns(MacroElement):
         self.patterns = list(patterns)
 
 
+class ZoomScaled(MacroElement):
+    """Dense point and line layers drawn small when zoomed out, full size when zoomed in.
+
+    At the province's zoom some 930 villages, a thousand water points or every road of the
+    province drawn at full size cover the polygons beneath them (flood areas, reservoirs,
+    zones). Below :data:`FULL_SIZE_ZOOM` each circle's radius and each line's width shrink by
+    half every two zoom levels, down to ``least`` of their size, and grow back when zooming
+    in. Clustering was the other way out, but a cluster's count bubble hides the very colour
+    (exposed or not, covered or not, condition class) each point is drawn to show, and covers
+    the polygons too.
+
+    Parameters
+    ----------
+    layers : the folium layers (GeoJson) to scale
+    full_zoom : the zoom from which they are drawn at full size
+    least : the smallest fraction of their size they shrink to
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map, layers) {
+            var f = 1;
+            function scaled(style) {
+                var s = Object.assign({}, style);
+                if (s.weight !== undefined) { s.weight = Math.max(0.5, s.weight * f); }
+                if (s.radius !== undefined) { s.radius = Math.max(1.5, s.radius * f); }
+                return s;
+            }
+            // a highlighted feature is reset through the layer's style: scale it there too
+            layers.forEach(function (layer) {
+                var style = layer.options.style;
+                layer.options.style = function (feature) {
+                    return scaled(typeof style === 'function' ? style(feature) : style || {});
+                };
+            });
+            function scale() {
+                f = Math.min(1, Math.max({{ this.least }},
+                    Math.pow(2, (map.getZoom() - {{ this.full_zoom }}) / 2)));
+                layers.forEach(function (layer) {
+                    layer.eachLayer(function (l) {
+                        if (l.setRadius && l._fullRadius === undefined) {
+                            l._fullRadius = l.getRadius();
+                        }
+                        layer.resetStyle(l);
+                        if (l.setRadius) { l.setRadius(Math.max(1.5, l._fullRadius * f)); }
+                    });
+                });
+            }
+            map.on('zoomend', scale);
+            scale();
+        })({{ this._parent.get_name() }}, [{{ this.names }}]);
+        {% endmacro %}"""
+    )
+
+    def __init__(
+        self, layers: Sequence[Element], *, full_zoom: int = FULL_SIZE_ZOOM, least: float = 0.35
+    ):
+        super().__init__()
+        self._name = "ZoomScaled"
+        self.names = ", ".join(layer.get_name() for layer in layers)
+        self.full_zoom = int(full_zoom)
+        self.least = float(least)
+
+
 class Legend(MacroElement):
     """A legend box (class ``gis-legend``, id ``gis-legend``) in the map's corner."""
 
@@ -179,8 +256,11 @@ class LegendRow:
     code: str = ""
 
 
-def legend_html(title_th: str, title_en: str, rows: Iterable[LegendRow]) -> str:
-    """HTML of a legend box: the bilingual title above a table of rows."""
+def legend_html(
+    title_th: str, title_en: str, rows: Iterable[LegendRow], *, notes: Sequence[str] = ()
+) -> str:
+    """HTML of a legend box: the bilingual title above a table of rows, then ``notes``
+    (sentences the analysis wrote, e.g. that a closure is not on the route) as a list."""
     lines = [f"<h4>{html.escape(title_th)} / {html.escape(title_en)}</h4><table>"]
     for row in rows:
         code = f'<td class="code">{html.escape(row.code)}</td>' if row.code else "<td></td>"
@@ -189,6 +269,9 @@ def legend_html(title_th: str, title_en: str, rows: Iterable[LegendRow]) -> str:
             f"<br><span style='color:#555'>{html.escape(row.label_en)}</span></td></tr>"
         )
     lines.append("</table>")
+    if notes:
+        items = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
+        lines.append(f'<ul class="gis-notes">{items}</ul>')
     return "".join(lines)
 
 
@@ -200,10 +283,11 @@ def swatch(fill: str, stroke: str, *, hatch: str | None = None) -> str:
     return f'<span class="sw" style="background:{background};border-color:{stroke}"></span>'
 
 
-def line_swatch(colour: str, width: float = 4, dash: bool = False) -> str:
-    """A line swatch of ``width`` px, dashed or solid."""
+def line_swatch(colour: str, width: float = 4, dash: bool = False, opacity: float = 1.0) -> str:
+    """A line swatch of ``width`` px, dashed or solid, at ``opacity`` (as the map draws it)."""
     style = "dashed" if dash else "solid"
-    return f'<span class="ln" style="border-top:{width}px {style} {colour}"></span>'
+    fade = f";opacity:{opacity:g}" if opacity < 1 else ""
+    return f'<span class="ln" style="border-top:{width}px {style} {colour}{fade}"></span>'
 
 
 def point_swatch(colour: str, size: int = 12) -> str:
@@ -242,6 +326,7 @@ def new_map(
     m = RegistryMap(
         location=[18.3, 99.5] if bounds is None else _centre(bounds),
         zoom_start=9,
+        zoom_snap=ZOOM_SNAP,
         tiles=None,
         control_scale=True,
         prefer_canvas=False,  # SVG: hatch patterns need it
@@ -393,9 +478,9 @@ def add_boundaries(
                 data,
                 name="อปท. · Local government (LGO) boundaries",
                 style_function=lambda _f: {
-                    "color": "#555555",
-                    "weight": 1.5,
-                    "dashArray": "5 4",
+                    "color": palette.LOCAL_BODY_LINE,
+                    "weight": palette.LOCAL_BODY_WIDTH_PX,
+                    "dashArray": " ".join(f"{v:g}" for v in palette.LOCAL_BODY_DASH_PX),
                     "fill": False,
                 },
                 tooltip=folium.GeoJsonTooltip(["name_th", "name_en"], labels=False),
@@ -415,7 +500,11 @@ def add_boundaries(
             folium.GeoJson(
                 data,
                 name="อำเภอ · District boundaries",
-                style_function=lambda _f: {"color": "#222222", "weight": 3, "fill": False},
+                style_function=lambda _f: {
+                    "color": palette.DISTRICT_LINE,
+                    "weight": palette.DISTRICT_WIDTH_PX,
+                    "fill": False,
+                },
                 tooltip=folium.GeoJsonTooltip(["code", "name_th", "name_en"], labels=False),
             ).add_to(m)
 

@@ -116,13 +116,17 @@ def write_demo_maps(
     conn: Connection,
     out_dir: str | Path,
     *,
-    mode: AssetMode | str = AssetMode.FILES,
+    mode: AssetMode | str = AssetMode.INLINE,
+    shared_assets: str | Path | None = None,
     settings: MapSettings | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     on_map: Callable[[str, Path | None, str | None], None] | None = None,
 ) -> MapSet:
-    """Write every map of the registry into ``out_dir`` (offline by default: libraries copied
-    next to the files, shared in ``lib/``) plus an ``index.html``.
+    """Write every map of the registry into ``out_dir`` plus an ``index.html``.
+
+    Each map is one self-contained file by default (``mode="inline"``: it works copied alone
+    to a machine with no network); ``shared_assets`` (e.g. ``"lib"``, relative to ``out_dir``)
+    writes the libraries once into that folder instead, which the maps then need beside them.
 
     A map the registry cannot support (no road network for a route, no PAO office for the
     criticality...) is left out and its reason listed in the index and in ``skipped``.
@@ -155,7 +159,7 @@ def write_demo_maps(
                 build_map(conn, name, **options),
                 out / f"{name}.html",
                 mode=mode,
-                folder_name="lib",
+                shared_assets=shared_assets,
                 settings=settings,
             )
         except MapAssetsMissing:

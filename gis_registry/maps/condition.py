@@ -10,6 +10,7 @@ from typing import Any
 
 import folium
 import pandas as pd
+from branca.element import Element
 from sqlalchemy import Connection, RowMapping, text
 
 from gis_registry import domain
@@ -24,6 +25,7 @@ from gis_registry.errors import NotFound
 from gis_registry.maps.base import (
     ROAD_WIDTH_PX,
     LegendRow,
+    ZoomScaled,
     add_boundaries,
     esc,
     feature_collection,
@@ -40,6 +42,7 @@ from gis_registry.maps.base import (
 )
 from gis_registry.maps.settings import MapSettings
 from gis_registry.queries.places import local_body_row
+from gis_registry.styles import palette
 
 OPEN_WORKS = ("planned", "approved", "in_progress")
 MAPPED_TYPES = ("road", "bridge")
@@ -208,10 +211,15 @@ def condition_map(
 
     classified = condition_frame(conn, as_of=as_of)
     road_inspections = _inspections(classified, "road")
+    dense: list[Element] = []  # thin lines and small points at the province's zoom
     if vector_tiles:
         _vector_roads(m, conn, where, params, road_inspections, vector_tiles, details_url)
     else:
-        _geojson_roads(m, conn, where, {**params, **simplify_params(conn, tol)}, road_inspections)
+        road_layer = _geojson_roads(
+            m, conn, where, {**params, **simplify_params(conn, tol)}, road_inspections
+        )
+        if road_layer is not None:
+            dense.append(road_layer)
 
     bridge_works = planned_works(conn, "bridge_id")
     brows = _with_inspection(
@@ -258,7 +266,7 @@ def condition_map(
         "works": "งานที่วางแผน / Planned works",
     }
     if bridges:
-        folium.GeoJson(
+        bridge_layer = folium.GeoJson(
             feature_collection(bridges),
             name="สะพาน · Bridges by condition",
             marker=folium.CircleMarker(radius=7, weight=2, color="#000000", fill=True),
@@ -271,6 +279,10 @@ def condition_map(
             popup=folium.GeoJsonPopup(list(bridge_aliases), aliases=list(bridge_aliases.values())),
             tooltip=folium.GeoJsonTooltip(["name"], labels=False),
         ).add_to(m)
+        dense.append(bridge_layer)
+    if dense:
+        # thin, not hair-thin: the colours of the condition classes must still read
+        m.add_child(ZoomScaled(dense, least=0.5))
 
     rows_legend = []
     for t in CLASS_STYLES.values():
@@ -278,7 +290,7 @@ def condition_map(
         rows_legend.append(LegendRow(line_swatch(t.colour), t.th, t.en))
     rows_legend += [
         LegendRow(
-            line_swatch("#555555", ROAD_WIDTH_PX[k]),
+            line_swatch(palette.ROAD_LINE, ROAD_WIDTH_PX[k]),
             domain.ROAD_CLASS_TERMS[k].th,
             domain.ROAD_CLASS_TERMS[k].en,
         )
@@ -357,7 +369,7 @@ def _geojson_roads(
     where: str,
     params: dict[str, Any],
     inspections: Mapping[int, dict[str, Any]],
-) -> None:
+) -> Element | None:
     works = planned_works(conn, "road_id")
     roads = [
         {
@@ -369,17 +381,18 @@ def _geojson_roads(
         }
         for r in _road_rows(conn, where, params, inspections, geometry=True)
     ]
-    if roads:
-        folium.GeoJson(
-            feature_collection(roads),
-            name="ทาง · Roads by condition",
-            style_function=lambda f: road_style(
-                f["properties"]["condition"], f["properties"]["cls"]
-            ),
-            highlight_function=lambda _f: {"color": "#000000"},
-            popup=folium.GeoJsonPopup(list(ROAD_POPUP), aliases=list(ROAD_POPUP.values())),
-            tooltip=folium.GeoJsonTooltip(["code", "name"], labels=False),
-        ).add_to(m)
+    if not roads:
+        return None
+    # the bigger roads last, on top: the network's structure reads before the lanes' colours
+    roads.sort(key=lambda r: ROAD_WIDTH_PX.get(r["cls"], 3))
+    return folium.GeoJson(
+        feature_collection(roads),
+        name="ทาง · Roads by condition",
+        style_function=lambda f: road_style(f["properties"]["condition"], f["properties"]["cls"]),
+        highlight_function=lambda _f: {"color": "#000000"},
+        popup=folium.GeoJsonPopup(list(ROAD_POPUP), aliases=list(ROAD_POPUP.values())),
+        tooltip=folium.GeoJsonTooltip(["code", "name"], labels=False),
+    ).add_to(m)
 
 
 def road_style(condition: str, road_class: str) -> dict[str, Any]:

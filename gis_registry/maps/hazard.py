@@ -7,6 +7,7 @@ from typing import Any
 
 import folium
 import pandas as pd
+from branca.element import Element
 from sqlalchemy import Connection, text
 
 from gis_registry import domain
@@ -14,6 +15,7 @@ from gis_registry.analysis.hazards import exposed_assets
 from gis_registry.errors import ValidationError
 from gis_registry.maps.base import (
     LegendRow,
+    ZoomScaled,
     add_boundaries,
     esc,
     feature_collection,
@@ -29,17 +31,14 @@ from gis_registry.maps.base import (
     tolerance_for,
 )
 from gis_registry.maps.settings import MapSettings
+from gis_registry.styles.palette import (  # one palette for maps, QML/SLD and QGIS projects
+    HAZARD_FILL_OPACITY,
+    HAZARD_LINE_PX,
+    hazard_colour,
+)
 
 EXPOSED = "#d7191c"
 SAFE_ROAD = "#7f7f7f"
-
-
-OTHER_HAZARD = "#4292c6"  # a type or severity the vocabulary does not know (yet)
-
-
-def hazard_colour(hazard_type: str, severity: str) -> str:
-    """Fill colour of a hazard area by type and severity (``domain.HAZARD_COLOURS``)."""
-    return domain.HAZARD_COLOURS.get(hazard_type, {}).get(severity, OTHER_HAZARD)
 
 
 def hazard_term(hazard_type: str, severity: str) -> domain.Term:
@@ -137,9 +136,9 @@ def hazard_map(
             name="พื้นที่เสี่ยงภัย · Hazard areas",
             style_function=lambda f: {
                 "fillColor": f["properties"]["colour"],
-                "fillOpacity": 0.45,
+                "fillOpacity": HAZARD_FILL_OPACITY,
                 "color": f["properties"]["colour"],
-                "weight": 1,
+                "weight": HAZARD_LINE_PX,
             },
             popup=folium.GeoJsonPopup(
                 ["name", "hazard", "severity", "area", "source"],
@@ -183,8 +182,11 @@ def hazard_map(
         roads = []
     else:
         roads = _roads(conn, tol, exposure.get("road", {}))
+    dense: list[Element] = []  # drawn small at the province's zoom: the areas show
     if roads:
-        folium.GeoJson(
+        # the exposed roads last, on top of the others
+        roads.sort(key=lambda r: r["exposed"])
+        road_layer = folium.GeoJson(
             feature_collection(roads),
             name=road_name,
             style_function=lambda f: road_style(f["properties"]["exposed"]),
@@ -193,6 +195,7 @@ def hazard_map(
                 aliases=["รหัสทาง / Code", "ชื่อ / Name", "ผิวทาง / Surface", "พื้นที่เสี่ยง / Hazard area"],
             ),
         ).add_to(m)
+        dense.append(road_layer)
     points = [
         ("bridges", "bridge", "สะพาน · Bridges", 6),
         ("settlements", "village", "หมู่บ้าน · Villages", 5),
@@ -207,7 +210,8 @@ def hazard_map(
             "population": "ประชากร / Population",
             "hazard": "พื้นที่เสี่ยง / Hazard area",
         }
-        folium.GeoJson(
+        feats.sort(key=lambda f: f["exposed"])  # the exposed ones on top
+        points_layer = folium.GeoJson(
             feature_collection(feats),
             name=f"{name} (แดง = เสี่ยง / red = exposed)",
             marker=folium.CircleMarker(radius=radius, fill=True),
@@ -220,6 +224,9 @@ def hazard_map(
             popup=folium.GeoJsonPopup(fields, aliases=[aliases[f] for f in fields]),
             tooltip=folium.GeoJsonTooltip(["name"], labels=False),
         ).add_to(m)
+        dense.append(points_layer)
+    if dense:
+        m.add_child(ZoomScaled(dense))
     legend = [
         LegendRow(
             swatch(hazard_colour(t, v), hazard_colour(t, v)),

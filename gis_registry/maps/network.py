@@ -8,10 +8,12 @@ re-derived here: the points and islands are the check's own answer.
 from __future__ import annotations
 
 import folium
+from branca.element import Element
 from sqlalchemy import Connection, text
 
 from gis_registry.maps.base import (
     LegendRow,
+    ZoomScaled,
     add_boundaries,
     esc,
     feature_collection,
@@ -95,8 +97,9 @@ def network_map(
             simplify_params(conn, tol),
         ).mappings()
     ]
+    dense: list[Element] = []  # thin roads, small points at the province's zoom
     if roads:
-        folium.GeoJson(
+        road_layer = folium.GeoJson(
             feature_collection(roads),
             name="ทาง (เขียว = โครงข่ายแยก) · Roads (green = island)",
             style_function=lambda f: {
@@ -109,6 +112,7 @@ def network_map(
                 aliases=["ทาง / Road", "รหัส / Code", "ชื่อ / Name", "ชั้น / Layer", "Island #"],
             ),
         ).add_to(m)
+        dense.append(road_layer)
     for kind in KINDS:
         points = [
             {
@@ -124,7 +128,7 @@ def network_map(
         if not points:
             continue
         th, en = KIND_LABELS[kind]
-        folium.GeoJson(
+        finding_layer = folium.GeoJson(
             feature_collection(points),
             name=f"{th} · {en} ({len(points):,})",
             marker=folium.CircleMarker(radius=6, fill=True),
@@ -139,6 +143,10 @@ def network_map(
                 aliases=["ปัญหา / Finding", "ทาง / Roads", "รหัส / Codes", "ระยะ / Distance"],
             ),
         ).add_to(m)
+        dense.append(finding_layer)
+    if dense:
+        # findings shrink less than roads: they are what the map is for
+        m.add_child(ZoomScaled(dense, least=0.6))
     legend: list[LegendRow] = [
         LegendRow(point_swatch(KIND_COLOURS[k]), KIND_LABELS[k][0], f"{KIND_LABELS[k][1]}", "")
         for k in KINDS

@@ -5,9 +5,12 @@ glyphicons sheet and a rotation sheet from GitHub) into the page header. :func:`
 renders a map, then rewrites each ``<script src>`` and ``<link rel="stylesheet">`` to the copy
 installed from npm by ``scripts/install-map-assets.sh`` (``gis_registry/maps/assets``):
 
+- ``inline`` (what the CLI and :func:`save_map` write by default): a self-contained file that
+  works copied alone to a machine with no network; each script and stylesheet inlined once,
+  CSS images/fonts as data URIs;
 - ``files``: references relative to the HTML file; :func:`save_map` copies the files next to it
-  (``FILE_files/``), keeping each package's layout so CSS ``url(...)`` images and fonts resolve;
-- ``inline``: a self-contained file; scripts and stylesheets inlined, CSS images/fonts as data URIs;
+  (``FILE_files/``) or into a shared folder (``shared_assets``, the CLI's ``--shared-assets``),
+  keeping each package's layout so CSS ``url(...)`` images and fonts resolve;
 - ``url``: references under a base URL (the API serves them at ``/maps/assets/...``);
 - ``cdn``: folium's own output, for notebooks that are online.
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import base64
 import html as html_lib
 import mimetypes
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -267,8 +271,9 @@ def render_html(
             raise ExternalResource(f"no offline copy of {url}: add it to gis_registry/maps/assets")
         if prune and asset.icons_only and not icons:
             return ""
-        if asset not in used:
-            used.append(asset)
+        if asset in used:
+            return ""  # one copy per page (an inlined library would otherwise weigh twice)
+        used.append(asset)
         if mode is AssetMode.INLINE:
             if asset.kind == "js":
                 code = (
@@ -318,29 +323,39 @@ def save_map(
     m: folium.Map | Figure,
     path: str | Path,
     *,
-    mode: AssetMode | str = AssetMode.FILES,
+    mode: AssetMode | str = AssetMode.INLINE,
     prune: bool = True,
+    shared_assets: str | Path | None = None,
     folder_name: str | None = None,
     settings: MapSettings | None = None,
 ) -> Path:
     """Write a map as HTML that works with no network.
 
-    ``files`` (default) copies the libraries it uses into ``<stem>_files/`` beside the HTML and
-    refers to them relatively, so the folder can be copied to a USB stick as a whole;
-    ``inline`` writes one self-contained file; ``cdn`` is folium's online output.
-    ``folder_name`` names the libraries' folder instead (maps written side by side can share
-    one, e.g. ``lib``).
+    ``inline`` (default) writes one self-contained file: it still draws when copied alone to
+    another machine with no network (each library once, CSS images and fonts as data URIs).
+    ``files`` copies the libraries it uses into ``<stem>_files/`` beside the HTML and refers to
+    them relatively, so the folder must travel with the file; ``cdn`` is folium's online output.
+
+    ``shared_assets`` (a folder; relative paths are relative to the HTML's folder) writes the
+    libraries there and refers to them relatively (``files`` mode): maps written side by side
+    share one copy, but travel only with it. ``folder_name`` is the older spelling of a shared
+    folder beside the file (``lib``).
     """
     path = Path(path)
     mode = AssetMode(mode)
     path.parent.mkdir(parents=True, exist_ok=True)
-    folder = path.with_name(folder_name or f"{path.stem}_files")
-    page, used = render_html(
-        m, mode=mode, base_url=f"{folder.name}/", prune=prune, settings=settings
-    )
+    shared = shared_assets if shared_assets is not None else folder_name
+    if shared is not None:
+        mode = AssetMode.FILES
+        folder = Path(shared) if Path(shared).is_absolute() else path.parent / shared
+    else:
+        folder = path.with_name(f"{path.stem}_files")
+    # the page refers to the folder relatively, so file and folder move together
+    relative = Path(os.path.relpath(folder.resolve(), path.parent.resolve())).as_posix()
+    page, used = render_html(m, mode=mode, base_url=f"{relative}/", prune=prune, settings=settings)
     if mode is AssetMode.FILES:
         root = assets_dir(settings)
-        if folder.exists() and folder_name is None:
+        if folder.exists() and shared is None:
             shutil.rmtree(folder)
         for asset in used:
             wanted = [asset.path]

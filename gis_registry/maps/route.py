@@ -18,6 +18,7 @@ from gis_registry.maps.base import (
     ROAD_WIDTH_PX,
     Bounds,
     LegendRow,
+    ZoomScaled,
     add_boundaries,
     esc,
     feature_collection,
@@ -34,6 +35,12 @@ from gis_registry.maps.settings import MapSettings
 
 ROUTE = "#1f78b4"
 DETOUR = "#ff7f00"
+# The normal route is a wide band and the detour a narrow dashed line on top of it: where the
+# two share roads (most of the way, for one closed bridge) both still show, the detour's
+# dashes inside the route's band.
+ROUTE_WIDTH = 11
+DETOUR_WIDTH = 4
+DETOUR_DASH = "10 8"
 CLOSED = "#e31a1c"
 CUT_OFF = "#e31a1c"
 NETWORK = "#b0b0b0"
@@ -51,7 +58,8 @@ def _network_layer(
     m: folium.Map, conn: Connection, tol: float, vector_tiles: str | None = None
 ) -> None:
     """All roads in grey, wider for higher classes: from the API's vector tiles when served
-    (``vector_tiles``), else simplified GeoJSON."""
+    (``vector_tiles``), else simplified GeoJSON, thinner when zoomed out (:class:`ZoomScaled`)
+    so the route and the critical items stand out."""
 
     def style(road_class: str) -> dict[str, Any]:
         return {
@@ -88,12 +96,13 @@ def _network_layer(
         for r in rows
     ]
     if feats:
-        folium.GeoJson(
+        layer = folium.GeoJson(
             feature_collection(feats),
             name=name,
             style_function=lambda f: style(f["properties"]["cls"]),
             tooltip=folium.GeoJsonTooltip(["code"], labels=False),
         ).add_to(m)
+        m.add_child(ZoomScaled([layer]))
 
 
 def _require_roads(conn: Connection) -> None:
@@ -193,7 +202,9 @@ def _points_layer(m, feats, name, colour, radius, *, fill="#ffffff") -> None:
     ).add_to(m)
 
 
-def _route_line(m, route, name: str, colour: str, *, dash: str | None = None) -> None:
+def _route_line(
+    m, route, name: str, colour: str, *, weight: float, opacity: float, dash: str | None = None
+) -> None:
     props = {
         "id": name,
         "name": esc(name),
@@ -214,9 +225,10 @@ def _route_line(m, route, name: str, colour: str, *, dash: str | None = None) ->
         name=name,
         style_function=lambda _f: {
             "color": colour,
-            "weight": 7,
-            "opacity": 0.85,
+            "weight": weight,
+            "opacity": opacity,
             "dashArray": dash,
+            "lineCap": "butt" if dash else "round",
         },
         popup=folium.GeoJsonPopup(
             ["name", "length", "time", "roads", "surface", "bridges"],
@@ -332,13 +344,16 @@ def route_map(
     normal = route(conn, origin, destination, by=by)
     detour = None
     unchanged: list[str] = []  # the library's notes when no closure is on the route
+    closure_notes: list[str] = []  # the library's sentences on each closure, for the legend
     cut_off: list[dict] = []
     if not restrictions.empty:
         try:
             detour = route(conn, origin, destination, by=by, restrictions=restrictions)
-        except Unreachable:
+        except Unreachable as exc:
             detour = None
+            closure_notes = [str(exc)]
         else:
+            closure_notes = list(detour.notes)
             if not detour.closures_change_route:
                 # the "detour" would be the route itself: say so instead of drawing it twice
                 unchanged, detour = detour.notes, None
@@ -366,9 +381,17 @@ def route_map(
     )
     add_boundaries(m, conn, tolerance_m=tol, bounds=bounds, show_local_bodies=False)
     _network_layer(m, conn, tol, vector_tiles)
-    _route_line(m, normal, "เส้นทางปกติ · Normal route", ROUTE)
+    _route_line(m, normal, "เส้นทางปกติ · Normal route", ROUTE, weight=ROUTE_WIDTH, opacity=0.55)
     if detour is not None:
-        _route_line(m, detour, "ทางเลี่ยง · Detour", DETOUR, dash="10 8")
+        _route_line(
+            m,
+            detour,
+            "ทางเลี่ยง · Detour",
+            DETOUR,
+            weight=DETOUR_WIDTH,
+            opacity=1.0,
+            dash=DETOUR_DASH,
+        )
     if closed_roads:
         rows = conn.execute(
             text(
@@ -428,8 +451,8 @@ def route_map(
     _points_layer(m, ends, "ต้นทาง/ปลายทาง · Origin and destination", ROUTE, 10, fill=ROUTE)
     _points_layer(m, cut_points, f"ถูกตัดขาด · Cut off ({len(cut_off)})", CUT_OFF, 9)
     legend = [
-        LegendRow(line_swatch(ROUTE, 6), "เส้นทางปกติ", "normal route"),
-        LegendRow(line_swatch(DETOUR, 6, dash=True), "ทางเลี่ยง", "detour"),
+        LegendRow(line_swatch(ROUTE, ROUTE_WIDTH, opacity=0.55), "เส้นทางปกติ", "normal route"),
+        LegendRow(line_swatch(DETOUR, DETOUR_WIDTH, dash=True), "ทางเลี่ยง", "detour"),
         LegendRow(line_swatch(CLOSED, 6, dash=True), "ทางที่ปิด", "closed road"),
         LegendRow(point_swatch(CLOSED), "สะพานที่ปิด", "closed bridge"),
         LegendRow(point_swatch("#ffffff"), "สะพานบนเส้นทาง", "bridge on the route"),
@@ -440,7 +463,7 @@ def route_map(
         ),
         LegendRow(line_swatch(NETWORK, 2), "ทางอื่น", "other roads"),
     ]
-    return finish(m, legend_html("เส้นทาง", "Route", legend))
+    return finish(m, legend_html("เส้นทาง", "Route", legend, notes=closure_notes))
 
 
 def criticality_map(

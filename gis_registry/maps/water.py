@@ -7,11 +7,13 @@ import math
 from typing import Any
 
 import folium
+from branca.element import Element
 from sqlalchemy import Connection, text
 
 from gis_registry import domain
 from gis_registry.maps.base import (
     LegendRow,
+    ZoomScaled,
     add_boundaries,
     esc,
     feature_collection,
@@ -25,17 +27,15 @@ from gis_registry.maps.base import (
     tolerance_for,
 )
 from gis_registry.maps.settings import MapSettings
+from gis_registry.styles.palette import (  # one palette for maps, QML/SLD and QGIS projects
+    WATER_FILL_OPACITY,
+    WATER_LINE_PX,
+    source_colour,
+)
 
-OTHER_SOURCE = "#3182bd"  # a kind the vocabulary does not know (yet)
 COVERED = "#2c7bb6"
 UNCOVERED = "#d7191c"
 NEW_SITE = "#ff7f00"
-
-
-def source_colour(kind: str) -> str:
-    """Map colour of a water source kind (``domain.WATER_SOURCE_KIND_TERMS``)."""
-    term = domain.WATER_SOURCE_KIND_TERMS.get(kind)
-    return term.colour if term and term.colour else OTHER_SOURCE
 
 
 def _uncovered_radius(population: float) -> float:
@@ -111,16 +111,19 @@ def water_map(
             simplify_params(conn, tol),
         ).mappings()
     ]
+    dense: list[Element] = []  # drawn small at the province's zoom: reservoirs show
     if sources:
-        folium.GeoJson(
+        # reservoirs and canals first, the points over them
+        sources.sort(key=lambda f: f["geometry"].startswith('{"type":"Point"'))
+        source_layer = folium.GeoJson(
             feature_collection(sources),
             name="แหล่งน้ำ · Water sources",
             marker=folium.CircleMarker(radius=5, fill=True),
             style_function=lambda f: {
                 "color": source_colour(f["properties"]["kind_key"]),
                 "fillColor": source_colour(f["properties"]["kind_key"]),
-                "fillOpacity": 0.8,
-                "weight": 2,
+                "fillOpacity": WATER_FILL_OPACITY,
+                "weight": WATER_LINE_PX,
             },
             popup=folium.GeoJsonPopup(
                 ["name", "kind", "capacity", "households", "owner"],
@@ -134,6 +137,7 @@ def water_map(
             ),
             tooltip=folium.GeoJsonTooltip(["name"], labels=False),
         ).add_to(m)
+        dense.append(source_layer)
     covered: list[dict[str, Any]] = []
     uncovered: list[dict[str, Any]] = []
     for row in villages.itertuples():
@@ -169,7 +173,7 @@ def water_map(
     ):
         if not feats:
             continue
-        folium.GeoJson(
+        village_layer = folium.GeoJson(
             feature_collection(feats),
             name=name,
             marker=folium.CircleMarker(radius=4, fill=True),
@@ -183,6 +187,7 @@ def water_map(
             popup=folium.GeoJsonPopup(village_popup[0], aliases=village_popup[1]),
             tooltip=folium.GeoJsonTooltip(["name"], labels=False),
         ).add_to(m)
+        dense.append(village_layer)
     if sites is not None and len(sites):
         feats = [
             {
@@ -219,6 +224,8 @@ def water_map(
                 ],
             ),
         ).add_to(m)
+    if dense:
+        m.add_child(ZoomScaled(dense))
     legend = [
         LegendRow(point_swatch(source_colour(k)), t.th, t.en)
         for k, t in domain.WATER_SOURCE_KIND_TERMS.items()

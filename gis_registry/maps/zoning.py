@@ -30,9 +30,11 @@ from gis_registry.maps.base import (
 )
 from gis_registry.maps.settings import MapSettings
 from gis_registry.queries.places import local_body_row
+from gis_registry.styles import palette  # one palette for maps, QML/SLD and QGIS projects
+from gis_registry.styles.symbology import legend_code  # the legend's codes, QGIS's too
 
-FILL_OPACITY = 0.75
-HATCH_FILL_OPACITY = 0.9
+FILL_OPACITY = palette.ZONE_FILL_OPACITY
+HATCH_FILL_OPACITY = palette.ZONE_HATCH_FILL_OPACITY
 
 
 def hatch_id(category: str) -> str:
@@ -47,7 +49,7 @@ def zone_style(props: dict[str, Any]) -> dict[str, Any]:
         "fillColor": f"url(#{hatch_id(props['category'])})" if hatched else props["fill"],
         "fillOpacity": HATCH_FILL_OPACITY if hatched else FILL_OPACITY,
         "color": props["stroke"],
-        "weight": 1.2,
+        "weight": palette.ZONE_STROKE_PX,
         "opacity": 0.9,
     }
 
@@ -145,7 +147,9 @@ def zoning_map(
         {**params, **simplify_params(conn, tol)},
     ).mappings()
     features = []
+    zone_codes: dict[str, set[str]] = {}  # category -> the land-use codes its zones carry
     for row in rows:
+        zone_codes.setdefault(row["category"], set()).add(row["land_use_code"])
         features.append(
             {
                 "id": row["id"],
@@ -182,8 +186,8 @@ def zoning_map(
                         "id": hatch_id(c["key"]),
                         "background": c["fill"],
                         "colour": c["hatch"],
-                        "spacing": 8,
-                        "width": 2.5,
+                        "spacing": palette.ZONE_HATCH_SPACING_PX,
+                        "width": palette.ZONE_HATCH_WIDTH_PX,
                     }
                     for c in hatched
                 ]
@@ -214,7 +218,10 @@ def zoning_map(
         ).add_to(m)
     legend_rows = [
         LegendRow(
-            swatch(c["fill"], c["stroke"], hatch=c["hatch"]), c["name_th"], c["name_en"], c["codes"]
+            swatch(c["fill"], c["stroke"], hatch=c["hatch"]),
+            c["name_th"],
+            c["name_en"],
+            legend_code(c["codes"], zone_codes.get(c["key"], ())),
         )
         for c in categories
         if c["key"] in shown or not shown

@@ -48,7 +48,7 @@ def test_ogrinfo_lists_every_layer(live_server):
     [
         "roads",
         "bridges",
-        "water_sources",
+        "water_points",
         "zoning_zones",
         "local_bodies",
         "settlements",

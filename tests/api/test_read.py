@@ -49,6 +49,18 @@ def test_every_layer_is_a_collection(client):
     assert plans["extent"]["temporal"]["interval"] == [["2020-01-01", "2027-01-01"]]
 
 
+def test_every_spatial_collection_declares_one_concrete_geometry_type(client):
+    """QGIS types an OGC API layer by one geometry type (issue 15: water sources mixed three)."""
+    for name, c in COLLECTIONS.items():
+        if not c.spatial:
+            continue
+        assert c.geometry_type in ("POINT", "LINESTRING", "MULTIPOLYGON"), (name, c.geometry_type)
+        declared = client.get(f"/collections/{name}/queryables").json()["properties"][c.geometry]
+        assert declared["format"] == f"geometry-{c.geometry_type.lower()}", name
+    gone = client.get("/collections/water_sources")
+    assert gone.status_code == 404 and "water_points, water_areas and water_lines" in gone.text
+
+
 def test_items_and_paging(client):
     first = client.get("/collections/roads/items?limit=25")
     assert first.status_code == 200

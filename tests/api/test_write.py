@@ -385,7 +385,7 @@ def test_rules_of_issue_17_name_the_field(client, keys, world):
         "geometry": {"type": "Point", "coordinates": [100.5, 13.75]},
         "properties": {"name_th": "บ่อ", "name_en": "Bangkok well", "kind": "groundwater_well"},
     }
-    r = client.post("/collections/water_sources/items", json=well, headers=headers)
+    r = client.post("/collections/water_points/items", json=well, headers=headers)
     assert r.status_code == 400, r.text
     ((error),) = r.json()["errors"]
     assert error["field"] == "geom" and "province" in error["rule"]
@@ -420,3 +420,91 @@ def test_rules_of_issue_17_name_the_field(client, keys, world):
     assert r.status_code == 400, r.text
     ((error),) = r.json()["errors"]
     assert error["field"] == "geom" and "0.5 m" in error["rule"]
+
+
+def _water(geometry: dict, kind: str, code: str, owner: int | None = None) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            "code": code,
+            "name_th": "แหล่งน้ำทดสอบ",
+            "name_en": "Test water source",
+            "kind": kind,
+            "owner_local_body_id": owner,
+        },
+    }
+
+
+def test_water_sources_are_three_collections_of_one_geometry_type_each(client, keys, world):
+    """Issue 15: a point, an area and a line water source each in the collection of its
+    geometry type; a collection declares one type; the old mixed collection is gone."""
+    gone = client.get("/collections/water_sources")
+    assert gone.status_code == 404
+    assert all(name in gone.text for name in ("water_points", "water_areas", "water_lines"))
+    editor = auth(keys["editor_sao"])
+    ring = [[99.46, 18.32], [99.47, 18.32], [99.47, 18.33], [99.46, 18.32]]
+    wanted = {
+        "water_points": ({"type": "Point", "coordinates": [99.452, 18.312]}, "groundwater_well"),
+        "water_areas": ({"type": "Polygon", "coordinates": [ring]}, "reservoir"),
+        "water_lines": (
+            {"type": "LineString", "coordinates": [[99.45, 18.31], [99.46, 18.315]]},
+            "canal",
+        ),
+    }
+    made = {}
+    for layer, (geometry, kind) in wanted.items():
+        feature = _water(geometry, kind, f"W-API-{layer}", world["sao"])
+        r = client.post(f"/collections/{layer}/items", json=feature, headers=editor)
+        assert r.status_code == 201, r.text
+        made[layer] = client.get(r.headers["location"]).json()
+    assert made["water_areas"]["geometry"]["type"] == "MultiPolygon"  # promoted
+    ids = [int(f["id"]) for f in made.values()]
+    assert len(set(ids)) == 3  # one sequence for the three
+    for layer, (_, kind) in wanted.items():
+        declared = client.get(f"/collections/{layer}/queryables").json()["properties"]["geom"]
+        assert declared["format"] != "geometry-any" and "geometry" in declared["format"]
+        found = client.get(
+            f"/collections/{layer}/items",
+            params={"filter": f"kind = '{kind}' AND code = 'W-API-{layer}'"},
+        ).json()
+        assert {f["properties"]["code"] for f in found["features"]} == {f"W-API-{layer}"}
+        assert client.get(f"/tiles/{layer}/tilejson.json").status_code == 200
+    # a line is refused by the point layer, naming the record, the field and its layer
+    wrong = _water(wanted["water_lines"][0], "canal", "W-API-WRONG", world["sao"])
+    r = client.post("/collections/water_points/items", json=wrong, headers=editor)
+    assert r.status_code == 400, r.text
+    ((error),) = r.json()["errors"]
+    assert error["field"] == "geom" and "water_lines" in error["rule"]
+    # ids and codes are unique across the three collections
+    twin = _water(wanted["water_points"][0], "pond", "W-API-water_areas", world["sao"])
+    r = client.post("/collections/water_points/items", json=twin, headers=editor)
+    assert r.status_code == 422, r.text  # as any refused unique key
+    ((error),) = r.json()["errors"]
+    assert error["field"] == "code" and "water_areas" in error["rule"]
+    # an inspection names a water source of any of the three; deleting it takes the inspection
+    inspection = {
+        "type": "Feature",
+        "geometry": None,
+        "properties": {
+            "water_source_id": int(made["water_lines"]["id"]),
+            "inspected_on": "2025-03-01",
+            "condition_score": 3,
+            "condition_scale": "score_1_5",
+        },
+    }
+    r = client.post("/collections/inspections/items", json=inspection, headers=editor)
+    assert r.status_code == 201, r.text
+    checked = r.headers["location"]
+    missing = {**inspection, "properties": {**inspection["properties"], "water_source_id": 999999}}
+    r = client.post("/collections/inspections/items", json=missing, headers=auth(keys["admin"]))
+    assert r.status_code == 422, r.text
+    ((error),) = r.json()["errors"]
+    assert error["field"] == "water_source_id" and "water_points, water_areas" in error["rule"]
+    line = client.get(f"/collections/water_lines/items/{made['water_lines']['id']}")
+    r = client.delete(
+        f"/collections/water_lines/items/{made['water_lines']['id']}",
+        headers={**editor, "If-Match": line.headers["etag"]},
+    )
+    assert r.status_code == 204, r.text
+    assert client.get(checked).status_code == 404

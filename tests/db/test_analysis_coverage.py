@@ -48,7 +48,7 @@ def test_nearest_source_in_range(conn):
     build_world(conn)
     insert_features(
         conn,
-        "water_sources",
+        "water_points",
         [
             {
                 "name_th": "บ่อ 3",

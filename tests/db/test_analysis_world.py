@@ -97,7 +97,7 @@ def build_world(conn) -> dict[str, int]:
     )
     ids["W1"], ids["W2"] = insert_features(
         conn,
-        "water_sources",
+        "water_points",
         [
             {
                 "name_th": "บ่อบาดาล 1",

@@ -188,7 +188,7 @@ def test_delete_in_use_refused(conn):
     ids = build_world(conn)
     with pytest.raises(ConstraintViolation, match="still in use"):
         delete_feature(conn, "roads", ids["road"])  # its bridge refers to it
-    delete_feature(conn, "water_sources", ids["well"])
+    delete_feature(conn, "water_points", ids["well"])
     assert _count(conn, "water_sources") == 0
 
 

@@ -84,12 +84,13 @@ def test_shapefile_refuses_mixed_geometry(conn, world, tmp_path):
         "kind": "reservoir",
         "geom": box(99.46, 18.32, 99.47, 18.33),
     }
-    if "code" in LAYERS["water_sources"].c:
+    if "code" in LAYERS["water_areas"].c:
         reservoir["code"] = "W-TEST-2"
-    insert_features(conn, "water_sources", [reservoir])
+    insert_features(conn, "water_areas", [reservoir])
+    # water_sources: the union of the point, area and line layers (0008)
     with pytest.raises(GisRegistryError, match="one kind of geometry") as info:
         export_layer(conn, "water_sources", tmp_path / "water.shp")
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(info.value) and "water_points, water_areas" in str(info.value)
     assert not list(tmp_path.iterdir())
     assert export_layer(conn, "water_sources", tmp_path / "water.gpkg") == 2
 
@@ -101,9 +102,9 @@ def test_format_limits_are_refused_not_cut(conn, world, tmp_path):
         "kind": "reservoir",
         "geom": Point(99.46, 18.33).buffer(0.005, quad_segs=500),  # 2,000 vertices
     }
-    if "code" in LAYERS["water_sources"].c:
+    if "code" in LAYERS["water_areas"].c:
         reservoir["code"] = "W-TEST-3"
-    (new,) = insert_features(conn, "water_sources", [reservoir])
+    (new,) = insert_features(conn, "water_areas", [reservoir])
     where = f"id = {new}"
     with pytest.raises(GisRegistryError, match=rf"record {new}: field 'geom' .* Excel cell"):
         export_layer(conn, "water_sources", tmp_path / "big.xlsx", where=where)
@@ -113,7 +114,8 @@ def test_format_limits_are_refused_not_cut(conn, world, tmp_path):
     assert export_layer(conn, "water_sources", tmp_path / "big.csv", where=where) == 1
     back = pd.read_csv(tmp_path / "big.csv", encoding="utf-8-sig")
     assert back["name_th"].iloc[0] == reservoir["name_th"]
-    assert shapely.from_wkt(back["geom"].iloc[0]).equals_exact(reservoir["geom"], 1e-12)
+    stored = shapely.MultiPolygon([reservoir["geom"]])  # water_areas holds MultiPolygons
+    assert shapely.from_wkt(back["geom"].iloc[0]).equals_exact(stored, 1e-12)
 
 
 def test_csv_is_not_header_only_and_its_wkt_parses(conn, world, tmp_path):

@@ -492,12 +492,50 @@ def test_water_sources_take_points_polygons_and_lines(lampang, tmp_path):
     )
     path = tmp_path / "mixed.gpkg"
     pyogrio.write_dataframe(frame, path, geometry_type="Unknown")
-    assert load(lampang.engine, "water_sources", path).inserted == 3
-    types = rows(
-        lampang.engine,
-        "SELECT GeometryType(geom) AS t FROM water_sources WHERE code LIKE 'W-MIX%' ORDER BY code",
-    )
-    assert [r["t"] for r in types] == ["POINT", "POLYGON", "LINESTRING"]
+    result = load(lampang.engine, "water_sources", path)
+    assert result.inserted == 3
+    # each to the table of its geometry type (0008), in one import, counted per table
+    assert {p.layer: p.inserted for p in result.parts} == {
+        "water_points": 1,
+        "water_areas": 1,
+        "water_lines": 1,
+    }
+    assert result.to_dict()["layers"]["water_areas"]["inserted"] == 1
+    stored = {
+        table: rows(
+            lampang.engine,
+            f"SELECT code, GeometryType(geom) AS t FROM {table} WHERE code LIKE 'W-MIX%'",
+        )
+        for table in ("water_points", "water_areas", "water_lines")
+    }
+    assert {t: [(r["code"], r["t"]) for r in found] for t, found in stored.items()} == {
+        "water_points": [("W-MIX1", "POINT")],
+        "water_areas": [("W-MIX2", "MULTIPOLYGON")],  # a Polygon is promoted
+        "water_lines": [("W-MIX3", "LINESTRING")],
+    }
+
+
+def test_a_line_is_refused_by_the_water_points_layer_naming_its_layer(lampang, tmp_path):
+    x, y = near_city(11).coords[0]
+    frame = wells(["W-LINE1"]).set_geometry([LineString([(x, y), (x + 0.01, y)])], crs=4326)
+    path = tmp_path / "line.geojson"
+    frame.to_file(path)
+    result = refuse_records(lampang.engine, "water_points", path)
+    ((problem),) = result.problems
+    assert problem.record == 1 and problem.field == "geom"
+    assert "LineString" in problem.rule and "water_lines" in problem.rule
+
+
+def test_a_mixed_file_refused_in_one_part_writes_no_part(lampang, tmp_path):
+    x, y = near_city(12).coords[0]
+    frame = wells(["W-ALL1", "W-ALL2"], kind=["groundwater_well", "nonsense"])
+    frame = frame.set_geometry([Point(x, y), LineString([(x, y), (x + 0.01, y)])], crs="EPSG:4326")
+    path = tmp_path / "mixed.geojson"
+    frame.to_file(path)
+    result = refuse_records(lampang.engine, "water_sources", path)
+    ((problem),) = result.problems
+    assert problem.record == 2 and problem.field == "kind"
+    assert not rows(lampang.engine, "SELECT code FROM water_sources WHERE code LIKE 'W-ALL%'")
 
 
 def test_roads_refuse_a_point_naming_the_record(lampang, tmp_path):

@@ -53,7 +53,8 @@ def db(osm_db) -> Engine:
     with engine.begin() as conn:
         conn.execute(
             text(
-                "TRUNCATE bridges, roads, water_sources, local_bodies, feature_history,"
+                "TRUNCATE bridges, roads, water_points, water_areas, water_lines, local_bodies,"
+                " feature_history,"
                 " data_loads RESTART IDENTITY CASCADE"
             )
         )
@@ -132,7 +133,7 @@ def test_small_extract_roads_bridges_water(db):
     water = rows(db, "water_sources")
     assert water["n20"]["kind"] == "groundwater_well" and water["n20"]["wkt"].startswith("POINT")
     assert water["n20"]["name_th"] == "บ่อบาดาลบ้านใหม่"
-    assert water["w30"]["kind"] == "reservoir" and water["w30"]["wkt"].startswith("POLYGON")
+    assert water["w30"]["kind"] == "reservoir" and water["w30"]["wkt"].startswith("MULTIPOLYGON")
     assert (water["w30"]["name_th"], water["w30"]["name_en"]) == (
         "อ่างเก็บน้ำแม่ทาน",
         "Mae Tan Reservoir",
@@ -146,7 +147,9 @@ def test_formats_give_the_same_rows(db, tmp_path):
     for name in ("small.osm.bz2", "small.osm.pbf"):
         converted = convert(SMALL, tmp_path / name)
         with db.begin() as conn:
-            conn.execute(text("TRUNCATE bridges, roads, water_sources CASCADE"))
+            conn.execute(
+                text("TRUNCATE bridges, roads, water_points, water_areas, water_lines CASCADE")
+            )
         result = import_osm(db, converted)
         assert result.written, result.lines()
         for layer, before in expected.items():
@@ -158,8 +161,9 @@ def test_rerun_is_idempotent_and_a_newer_extract_updates_by_osm_id(db, tmp_path)
     ids = {layer: rows(db, layer) for layer in ("roads", "bridges", "water_sources")}
     made = history(db)
     again = import_osm(db, SMALL)
-    assert [again.counts(layer)["inserted"] for layer in again.layers] == [0, 0, 0]
-    assert [again.counts(layer)["updated"] for layer in again.layers] == [0, 0, 0]
+    # water sources by geometry (0008): roads, bridges, water_points, water_areas, water_lines
+    assert [again.counts(layer)["inserted"] for layer in again.layers] == [0] * 5
+    assert [again.counts(layer)["updated"] for layer in again.layers] == [0] * 5
     assert again.counts("roads")["unchanged"] == 6 and history(db) == made
 
     # a hand-made road (no osm_id) is never touched
@@ -179,7 +183,7 @@ def test_rerun_is_idempotent_and_a_newer_extract_updates_by_osm_id(db, tmp_path)
     made = history(db)
     result = import_osm(db, path)
     assert result.counts("roads")["updated"] == 2 and result.counts("roads")["inserted"] == 0
-    assert result.counts("water_sources")["missing"] == 1  # the well: reported, not deleted
+    assert result.counts("water_points")["missing"] == 1  # the well: reported, not deleted
     assert history(db) == made + 2
     roads = rows(db, "roads")
     assert roads["w10:2"]["name_en"] == "Phahon Yothin Road"

@@ -103,7 +103,7 @@ def build_world(conn: Connection) -> dict[str, int]:
     )
     (ids["water"],) = insert_features(
         conn,
-        "water_sources",
+        "water_points",
         [
             {
                 "code": "W-520101-001",
@@ -176,11 +176,17 @@ def test_dpt_categories_are_reference_data_after_migrate(conn):
 
 def test_duplicate_codes_are_refused_by_the_database(conn):
     water = (
-        "INSERT INTO water_sources (code, name_th, name_en, kind, geom) "
+        "INSERT INTO water_points (code, name_th, name_en, kind, geom) "
         "VALUES ('W-52-001', 'สระ', 'Pond', 'pond', ST_SetSRID(ST_Point(99.5, 18.3), 4326))"
     )
     conn.execute(text(water))
-    assert refused(conn, water) == "uq_water_sources_code"
+    assert refused(conn, water) == "uq_water_points_code"
+    # unique across the three water tables too (0008: a trigger, as one index cannot span them)
+    area = (
+        "INSERT INTO water_areas (code, name_th, name_en, kind, geom) VALUES ('W-52-001', 'อ่าง',"
+        " 'Reservoir', 'reservoir', ST_Multi(ST_MakeEnvelope(99.5, 18.3, 99.51, 18.31, 4326)))"
+    )
+    assert refused(conn, area) == "water_source_unique"
     for table in ("rivers", "bridges", "zoning_plans", "zoning_zones", "hazard_areas"):
         assert scalar(
             conn,
@@ -234,7 +240,15 @@ def test_tambon_code_is_a_tambon_of_the_district(conn):
 
 def test_clear_counts_cascades_and_respects_restrict(conn):
     build_world(conn)
-    assert count_rows_to_clear(conn, ["water_sources"]) == {"water_sources": 1, "inspections": 1}
+    assert count_rows_to_clear(conn, ["water_points"]) == {"water_points": 1, "inspections": 1}
+    # the reference a trigger holds names an id of one water table: the well's stays
+    assert count_rows_to_clear(conn, ["water_areas"]) == {"water_areas": 0}
+    assert count_rows_to_clear(conn, ["water_sources"]) == {  # all three
+        "water_points": 1,
+        "water_areas": 0,
+        "water_lines": 0,
+        "inspections": 1,
+    }
     with pytest.raises(GisRegistryError, match="1 bridges still refer.*clear bridges too"):
         count_rows_to_clear(conn, ["roads"])
     both = count_rows_to_clear(conn, ["bridges", "roads"])
@@ -425,7 +439,7 @@ def test_clear_cli_needs_layers_and_confirmation(cli, monkeypatch):
     assert cli("clear", "roads", "--all").exit_code == 2
     result = cli("clear", "water_sources")  # no terminal, no --yes
     assert result.exit_code == 1
-    assert "will delete 1 water_sources, 1 inspections (cascade)" in result.output
+    assert "will delete 1 water_points, 1 inspections (cascade)" in result.output
     assert "--yes" in result.output and cli.count("water_sources") == 1
     result = cli("clear", "nope", "--yes")
     assert result.exit_code == 1 and "unknown layer 'nope'" in result.output
@@ -437,7 +451,7 @@ def test_clear_cli_needs_layers_and_confirmation(cli, monkeypatch):
     assert cli.count("water_sources") == 1
     result = cli("clear", "water_sources", input="y\n")
     assert result.exit_code == 0, result.output
-    assert "deleted 1 water_sources, 1 inspections (cascade)" in result.output
+    assert "deleted 1 water_points, 1 inspections (cascade)" in result.output
     assert cli.count("water_sources") == 0 and cli.count("inspections") == 2
 
 

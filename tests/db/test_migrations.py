@@ -49,7 +49,9 @@ def test_geometry_columns_declare_srid_and_have_gist_indexes(scratch_engine):
 
         rows = conn.execute(
             text(
-                "SELECT f_table_name, f_geometry_column, srid FROM geometry_columns "
+                "SELECT f_table_name, f_geometry_column, srid FROM geometry_columns g "
+                "JOIN pg_class r ON r.relname = g.f_table_name AND r.relkind = 'r' "
+                "AND r.relnamespace = 'public'::regnamespace "  # a view has no index
                 "WHERE f_table_schema = 'public'"
             )
         ).all()
@@ -129,4 +131,169 @@ def test_0004_gives_existing_rows_keys_and_downgrades(scratch_engine):
         # the reference categories go, except one a zone uses
         keys = conn.execute(text("SELECT key FROM zoning_categories")).scalars().all()
         assert keys == ["commercial"]
+    upgrade(scratch_engine)
+
+
+def test_every_table_declares_one_geometry_type_that_its_data_has(scratch_engine):
+    """geometry_columns tells QGIS the truth: a concrete type per table column, no GEOMETRY,
+    and every stored geometry of that type (issue 15: water sources said POINT)."""
+    from sqlalchemy import text
+
+    upgrade(scratch_engine)
+    with scratch_engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT g.f_table_name AS tbl, g.f_geometry_column AS col, g.type "
+                "FROM geometry_columns g JOIN pg_class r ON r.relname = g.f_table_name "
+                "AND r.relnamespace = current_schema()::regnamespace "
+                "WHERE g.f_table_schema = current_schema() AND r.relkind = 'r'"
+            )
+        ).all()
+        declared = {(r.tbl, r.col): r.type for r in rows}
+        assert {("water_points", "geom"), ("water_areas", "geom"), ("water_lines", "geom")} <= set(
+            declared
+        )
+        assert "water_sources" not in {t for t, _ in declared}  # a view now, not a table
+        generic = {key: kind for key, kind in declared.items() if kind == "GEOMETRY"}
+        assert not generic, f"tables whose geometry type is not declared: {generic}"
+        for (table, column), kind in declared.items():
+            found = conn.execute(
+                text(f'SELECT DISTINCT GeometryType("{column}") FROM "{table}"')
+            ).scalars()
+            assert set(found) <= {kind}, (table, column, kind)
+
+
+def _water_0007(conn) -> None:
+    from sqlalchemy import text
+
+    conn.execute(
+        text(
+            "INSERT INTO water_sources (id, code, name_th, name_en, kind, geom) VALUES "
+            "(3, 'W-3', 'บ่อบาดาล', 'Well', 'groundwater_well', "
+            " ST_SetSRID(ST_Point(99.5, 18.3), 4326)), "
+            "(10, 'W-10', 'อ่างเก็บน้ำ', 'Reservoir', 'reservoir', "
+            " ST_MakeEnvelope(99.4, 18.2, 99.41, 18.21, 4326)), "
+            "(11, NULL, 'อ่างสอง', 'Reservoir 2', 'reservoir', "
+            " ST_Multi(ST_MakeEnvelope(99.42, 18.2, 99.43, 18.21, 4326))), "
+            "(20, 'W-20', 'คลอง', 'Canal', 'canal', "
+            " ST_SetSRID(ST_MakeLine(ST_Point(99.5, 18.3), ST_Point(99.51, 18.3)), 4326))"
+        )
+    )
+    conn.execute(text("UPDATE water_sources SET name_en = 'Old reservoir' WHERE id = 10"))
+    conn.execute(
+        text(
+            "INSERT INTO inspections (water_source_id, inspected_on, condition_score,"
+            " condition_scale) VALUES (3, DATE '2025-01-01', 3, 'score_1_5'),"
+            " (10, DATE '2025-01-01', 4, 'score_1_5'), (20, DATE '2025-01-02', 2, 'score_1_5')"
+        )
+    )
+
+
+def test_0008_splits_water_sources_by_geometry_and_downgrades(scratch_engine):
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    downgrade(scratch_engine, "base")
+    upgrade(scratch_engine, "0007")
+    with scratch_engine.begin() as conn:
+        _water_0007(conn)
+    upgrade(scratch_engine, "0008")
+    with scratch_engine.connect() as conn:
+        ids = {
+            t: conn.execute(text(f"SELECT id FROM {t} ORDER BY id")).scalars().all()
+            for t in ("water_points", "water_areas", "water_lines")
+        }
+        assert ids == {"water_points": [3], "water_areas": [10, 11], "water_lines": [20]}
+        assert conn.execute(
+            text("SELECT DISTINCT GeometryType(geom) FROM water_areas")
+        ).scalars().all() == ["MULTIPOLYGON"]
+        # inspections still resolve through the view
+        resolved = conn.execute(
+            text(
+                "SELECT i.water_source_id, w.name_en FROM inspections i "
+                "JOIN water_sources w ON w.id = i.water_source_id ORDER BY 1"
+            )
+        ).all()
+        assert [tuple(r) for r in resolved] == [(3, "Well"), (10, "Old reservoir"), (20, "Canal")]
+        # the history follows each feature to its new layer, geometry as the layer has it
+        layers = conn.execute(
+            text("SELECT DISTINCT layer, feature_id FROM feature_history WHERE layer LIKE 'water%'")
+        ).all()
+        assert ("water_areas", "10") in {tuple(r) for r in layers}
+        assert "water_sources" not in {r.layer for r in layers}
+        before = conn.execute(
+            text(
+                "SELECT before -> 'geom' ->> 'type' FROM feature_history "
+                "WHERE layer = 'water_areas' AND operation = 'update'"
+            )
+        ).scalar_one()
+        assert before == "MultiPolygon"
+        from gis_registry.history import feature_changes
+
+        changes = feature_changes(conn, "water_areas", 10)  # what the API's history serves
+        assert [c["operation"] for c in changes] == ["insert", "update"]
+    # ids and codes are unique across the three; the shared sequence goes on after the last id
+    with scratch_engine.begin() as conn:
+        new = conn.execute(
+            text(
+                "INSERT INTO water_lines (name_th, name_en, kind, geom) VALUES ('ใหม่', 'New',"
+                " 'canal', ST_SetSRID(ST_MakeLine(ST_Point(99.5, 18.3), ST_Point(99.6, 18.3)),"
+                " 4326)) RETURNING id"
+            )
+        ).scalar_one()
+        assert new == 21
+        conn.execute(text("DELETE FROM water_lines WHERE id = :id"), {"id": new})
+    for statement, rule in (
+        (
+            "INSERT INTO water_points (code, name_th, name_en, kind, geom) VALUES ('W-10', 'ก',"
+            " 'A', 'pond', ST_SetSRID(ST_Point(99.5, 18.3), 4326))",
+            "water_source_unique",
+        ),
+        (
+            "INSERT INTO water_points (id, name_th, name_en, kind, geom) VALUES (20, 'ก', 'A',"
+            " 'pond', ST_SetSRID(ST_Point(99.5, 18.3), 4326))",
+            "water_source_unique",
+        ),
+        (
+            "INSERT INTO inspections (water_source_id, inspected_on, condition_score,"
+            " condition_scale) VALUES (999, DATE '2025-01-01', 3, 'score_1_5')",
+            "fk_inspections_water_source_id",
+        ),
+    ):
+        with pytest.raises(IntegrityError) as refused, scratch_engine.begin() as conn:
+            conn.execute(text(statement))
+        assert refused.value.orig.diag.constraint_name == rule
+    # deleting a water source takes its inspections along (ON DELETE CASCADE before)
+    with scratch_engine.begin() as conn:
+        conn.execute(text("DELETE FROM water_lines WHERE id = 20"))
+        left = conn.execute(text("SELECT water_source_id FROM inspections ORDER BY 1")).scalars()
+        assert left.all() == [3, 10]
+    downgrade(scratch_engine, "0007")
+    with scratch_engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, code, GeometryType(geom) FROM water_sources ORDER BY id")
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            (3, "W-3", "POINT"),
+            (10, "W-10", "MULTIPOLYGON"),
+            (11, None, "MULTIPOLYGON"),
+        ]
+        assert (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM inspections i"
+                    " JOIN water_sources w ON w.id = i.water_source_id"
+                )
+            ).scalar_one()
+            == 2
+        )
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM feature_history WHERE layer = 'water_sources'")
+            ).scalar_one()
+            > 0
+        )
+    with scratch_engine.begin() as conn:  # the foreign key is back
+        conn.execute(text("DELETE FROM water_sources WHERE id = 3"))
+        assert conn.execute(text("SELECT count(*) FROM inspections")).scalar_one() == 1
     upgrade(scratch_engine)

@@ -80,7 +80,7 @@ def test_add_from_geodataframe_in_utm_is_reprojected(reg):
         geometry=[Point(552000, 2023500)],
         crs="EPSG:32647",
     )
-    (new_id,) = reg.add("water_sources", frame)
+    (new_id,) = reg.add("water_points", frame)
     try:
         stored = reg.water_sources(id=new_id)
         assert stored.crs.to_epsg() == 4326
@@ -88,7 +88,7 @@ def test_add_from_geodataframe_in_utm_is_reprojected(reg):
         assert 99.0 < x < 100.0 and 18.0 < y < 19.0
         assert stored.loc[0, "name_th"] == "สระหนองใหม่"
     finally:
-        reg.delete("water_sources", new_id)
+        reg.delete("water_points", new_id)
 
 
 def test_failed_add_writes_nothing(reg):

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from gis_registry.auth import Principal, check_write
 from gis_registry.auth.permissions import PermissionDenied
 from gis_registry.db import errors as db_errors
-from gis_registry.db.tables import hazard_areas, maintenance_works, roads, water_sources
+from gis_registry.db.tables import hazard_areas, maintenance_works, roads, water_points
 from gis_registry.errors import ValidationError
 from gis_registry.geodesy import province_extent
 from gis_registry.queries.features import insert_features, update_feature
@@ -145,31 +145,31 @@ def _well(geom, owner: int | None = None) -> dict:
 def test_a_water_source_in_bangkok_is_refused(conn):
     ids = build_world(conn)
     with pytest.raises(ValidationError) as caught:
-        insert_features(conn, "water_sources", [_well(Point(100.5, 13.75), ids["sao"])])
+        insert_features(conn, "water_points", [_well(Point(100.5, 13.75), ids["sao"])])
     ((record, field, rule),) = _problems(caught.value)
     assert (record, field) == ("#1", "geom") and "outside the registry's province" in rule
     extent = province_extent(conn, 2_000)
-    problems = _frame_problems(water_sources, [_well(Point(100.5, 13.75))], extent=extent)
+    problems = _frame_problems(water_points, [_well(Point(100.5, 13.75))], extent=extent)
     assert problems[0][1] == "geom" and "province" in problems[0][3]
     # just over the boundary (within the margin) is the province's own business
-    insert_features(conn, "water_sources", [_well(Point(99.605, 18.30), ids["sao"])])
+    insert_features(conn, "water_points", [_well(Point(99.605, 18.30), ids["sao"])])
 
 
 def test_longitude_and_latitude_swapped_is_refused(conn):
     ids = build_world(conn)
     with pytest.raises(ValidationError) as caught:
-        insert_features(conn, "water_sources", [_well("POINT(18.3 99.51)", ids["sao"])])
+        insert_features(conn, "water_points", [_well("POINT(18.3 99.51)", ids["sao"])])
     assert "(latitude, longitude)" in _problems(caught.value)[0][2]
-    problems = _frame_problems(water_sources, [_well("POINT(18.3 99.51)")])
+    problems = _frame_problems(water_points, [_well("POINT(18.3 99.51)")])
     assert "(latitude, longitude)" in problems[0][3]
 
 
 def test_an_empty_registry_takes_its_first_features_anywhere(conn):
     assert province_extent(conn, 2_000) is None
-    (new_id,) = insert_features(conn, "water_sources", [_well(Point(100.5, 13.75))])
+    (new_id,) = insert_features(conn, "water_points", [_well(Point(100.5, 13.75))])
     assert new_id
     with pytest.raises(ValidationError):  # still lon/lat
-        insert_features(conn, "water_sources", [_well(Point(500_000, 2_000_000))])
+        insert_features(conn, "water_points", [_well(Point(500_000, 2_000_000))])
 
 
 # --- 3. unclosed rings -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -10,8 +11,8 @@ import time
 import psycopg
 import pytest
 
-from gis_registry.errors import DatabaseUnavailable
-from gis_registry.server import NO_DATABASE, EmbeddedServer, database_url
+from gis_registry.errors import DatabaseUnavailable, ServerError
+from gis_registry.server import NO_DATABASE, EmbeddedServer, database_url, free_port
 from gis_registry.settings import Settings
 
 pytestmark = pytest.mark.db
@@ -86,6 +87,8 @@ def test_cli_status_and_url(scratch_server):
     assert "***" in status.stdout  # password never printed by status
     url = subprocess.run([*cli, "db", "url"], env=env, capture_output=True, text=True)
     assert url.stdout.strip().splitlines()[-1] == scratch_server.url()
+    assert url.stdout.strip() == scratch_server.url()  # $(gis-registry db url) still works
+    assert "# role gis_registry" in url.stderr and "superuser" in url.stderr  # names its role
 
 
 def test_status_of_stopped_cluster_is_a_clear_error(tmp_path):
@@ -100,3 +103,44 @@ def test_status_of_stopped_cluster_is_a_clear_error(tmp_path):
     assert proc.returncode == 1
     assert "not created" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "never").exists()  # asking for the status creates nothing
+
+
+def test_port_is_kept_across_restarts_and_a_taken_port_is_an_error(scratch_server):
+    """A saved QGIS connection names the port: a restart never moves it silently (issue 15)."""
+    port = scratch_server.port
+    scratch_server.stop()
+    try:
+        scratch_server.start()
+        assert scratch_server.port == port
+        scratch_server.stop()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT
+            squatter.bind(("127.0.0.1", port))
+            squatter.listen()
+            with pytest.raises(ServerError) as info:
+                scratch_server.start()
+        message = str(info.value)
+        assert f"port {port}" in message and "GIS_REGISTRY_PORT" in message
+        assert not scratch_server.is_running()
+        scratch_server.start()  # freed: back on its port
+        assert scratch_server.port == port
+    finally:
+        if not scratch_server.is_running():
+            scratch_server.start()
+
+
+def test_gis_registry_port_overrides_and_is_kept(scratch_server):
+    scratch_server.stop()
+    wanted = free_port()
+    moved = EmbeddedServer(Settings(home=scratch_server.home, database_url=None, port=wanted))
+    try:
+        moved.start()
+        assert moved.port == wanted and f"@127.0.0.1:{wanted}/" in moved.url()
+        with psycopg.connect(moved.url()) as conn:
+            assert conn.execute("SHOW port").fetchone()[0] == str(wanted)
+        moved.stop()
+        scratch_server.start()  # without the setting: the port it was given is kept
+        assert scratch_server.port == wanted
+    finally:
+        if not scratch_server.is_running():
+            scratch_server.start()

@@ -118,3 +118,26 @@ def test_registry_maps_display_offline_in_a_notebook():
     check_offline(page)
     assert "L.map(" in page and "ทดสอบ" in page
     assert "cdn.jsdelivr" in plain_map()._repr_html_()  # what it replaces
+
+
+def test_each_library_is_inlined_once():
+    """A second link to a library already on the page (another plugin asking for Leaflet) adds
+    nothing: an inlined copy would weigh twice."""
+    m = plain_map()
+    m.get_root().header.add_child(
+        folium.JavascriptLink("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"),
+        name="leaflet_again",
+    )
+    page, used = render_html(m, mode="inline")
+    assert [a.key for a in used] == ["leaflet.js", "leaflet.css"]
+    assert page.count("Leaflet 1.9.4") == 1  # the banner at the top of leaflet.js
+
+
+def test_save_map_is_self_contained_by_default(tmp_path):
+    path = save_map(plain_map(), tmp_path / "m.html")
+    assert [p.name for p in tmp_path.iterdir()] == ["m.html"]
+    page = path.read_text(encoding="utf-8")
+    assert "<script src=" not in page and 'rel="stylesheet"' not in page
+    shared = save_map(plain_map(), tmp_path / "a" / "m.html", shared_assets=tmp_path / "lib")
+    assert '<script src="../lib/leaflet/dist/leaflet.js"></script>' in shared.read_text("utf-8")
+    assert (tmp_path / "lib" / "leaflet" / "dist" / "images" / "layers.png").is_file()

@@ -105,7 +105,7 @@ ZONES = [
     ("ก.2", "rural_cons", (99.54, 18.31, 99.57, 18.34)),
     ("ก.4", "rural_agri", (99.41, 18.24, 99.44, 18.27)),
     ("ส.1", "government", (99.51, 18.24, 99.54, 18.27)),
-    ("-", "res_cons", (99.44, 18.24, 99.47, 18.27)),
+    ("ย.อ.", "res_cons", (99.44, 18.24, 99.47, 18.27)),
 ]
 
 NODES = {
@@ -276,9 +276,10 @@ def build_world(conn) -> dict[str, int]:
         ],
     )
     ids.update({f"bridge{i + 1}": bid for i, bid in enumerate(b_ids)})
-    ids["well"], ids["pond"] = insert_features(
+    # water sources are stored by geometry type (points, areas); maps read them all together
+    (ids["well"],) = insert_features(
         conn,
-        "water_sources",
+        "water_points",
         [
             {
                 "name_th": "บ่อบาดาลหมู่ 1",
@@ -288,6 +289,12 @@ def build_world(conn) -> dict[str, int]:
                 "owner_local_body_id": ids["west"],
                 "geom": Point(99.432, 18.292),
             },
+        ],
+    )
+    (ids["pond"],) = insert_features(
+        conn,
+        "water_areas",
+        [
             {
                 "name_th": "หนองน้ำ",
                 "name_en": "Nong pond",

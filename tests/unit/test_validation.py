@@ -3,7 +3,7 @@
 import pytest
 from shapely.geometry import LineString, Point, Polygon
 
-from gis_registry.db.tables import roads, settlements, water_sources
+from gis_registry.db.tables import roads, settlements, water_areas, water_points
 from gis_registry.domain import local_road_code, road_code_problem
 from gis_registry.errors import ValidationError
 from gis_registry.validation import validate_records
@@ -52,8 +52,21 @@ def test_invalid_polygon_reason_given():
     bowtie = Polygon([(99.5, 18.3), (99.6, 18.4), (99.6, 18.3), (99.5, 18.4)])
     with pytest.raises(ValidationError, match="Self-intersection"):
         validate_records(
-            water_sources, [{"name_th": "ก", "name_en": "a", "kind": "pond", "geom": bowtie}]
+            water_areas, [{"name_th": "ก", "name_en": "a", "kind": "pond", "geom": bowtie}]
         )
+
+
+def test_a_geometry_of_another_water_layer_is_refused_naming_that_layer():
+    line = "LINESTRING(99.5 18.3, 99.51 18.3)"
+    record = {"name_th": "คลอง", "name_en": "Canal", "kind": "canal", "geom": line}
+    with pytest.raises(ValidationError) as err:
+        validate_records(water_points, [record])
+    ((ref, field, rule),) = err.value.problems
+    assert field == "geom" and "LineString" in rule and "water_lines" in rule
+    # a Polygon is promoted for the area layer
+    square = "POLYGON((99.5 18.3, 99.51 18.3, 99.51 18.31, 99.5 18.3))"
+    (clean,) = validate_records(water_areas, [{**record, "kind": "reservoir", "geom": square}])
+    assert clean["geom"].geom_type == "MultiPolygon"
 
 
 def test_all_problems_reported_at_once():

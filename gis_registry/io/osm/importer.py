@@ -26,6 +26,7 @@ import shapely
 from psycopg import sql
 from sqlalchemy import Engine
 
+from gis_registry.catalog import LOGICAL_LAYERS
 from gis_registry.errors import GisRegistryError
 from gis_registry.io.load import (
     STAGE,
@@ -37,6 +38,7 @@ from gis_registry.io.load import (
 )
 from gis_registry.io.osm.mapping import OsmMapping
 from gis_registry.io.osm.reader import Features, junctions, read_features
+from gis_registry.io.split import route
 
 LAYERS = ("roads", "bridges", "water_sources")
 SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
@@ -52,7 +54,8 @@ class OsmOptions:
     Attributes
     ----------
     mapping : the tag mapping; None for the shipped ``data/mappings/osm.yaml``
-    layers : which of roads, bridges, water_sources to load
+    layers : which of roads, bridges, water_sources to load (water sources go to
+        water_points, water_areas and water_lines by geometry; the result counts each)
     within : a boundary file (any format :func:`gis_registry.io.read.read_file` opens):
         only features intersecting its polygons are kept, whole, not clipped
     within_province : the same with the PAO boundary in the registry
@@ -229,8 +232,12 @@ def import_osm(
         if "bridges" in options.layers:
             _bridges(cur, result, features.bridges, load, progress)
         if "water_sources" in options.layers:
+            # each water source to the table of its geometry (0008), record numbers kept
             frame = _frame(features.water_sources)
-            _load(cur, result, "water_sources", [frame], load, progress)
+            tables = route("water_sources", frame["geom"]) if len(frame) else None
+            for table in LOGICAL_LAYERS["water_sources"]:
+                part = frame[tables == table] if tables is not None else frame
+                _load(cur, result, table, [part], load, progress)
         result.road_ways, result.outside = features.road_ways, features.outside
         result.notes += _notes(features, within is not None)
         refused = bool(result.problems)
