@@ -143,7 +143,7 @@ def main(argv: list[str]) -> dict:
             f"{ours['time_ratio_naive_over_ours']}x faster than naive folium; "
             f"targets (< {TARGET_MB} MB, < {TARGET_S} s) {'met' if ok else 'NOT met'}"
         )
-    print("\nevery map of the demo set (offline, libraries beside the file):")
+    print("\nevery map of the demo set (self-contained, as `map all` writes them):")
     from gis_registry.maps import MAPS, build_map, save_map
     from gis_registry.maps.catalog import demo_route
 

@@ -13,7 +13,7 @@ iri_m_per_km    < 2.5       2.5 - 3.5     3.5 - 5     >= 5 (DOH bands; 15+ = 0)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 import numpy as np
@@ -35,6 +35,9 @@ CLASSES = tuple(CLASS_TERMS)
 # The class of a never-inspected asset in distributions and on maps (``condition_class`` None).
 UNKNOWN = "unknown"
 UNKNOWN_TERM = Term("ยังไม่สำรวจ", "not inspected", "#9e9e9e")
+# What the condition map and the QGIS project draw per class, the never-inspected included.
+CLASS_STYLES: dict[str, Term] = {**CLASS_TERMS, UNKNOWN: UNKNOWN_TERM}
+MAPPED_TYPES = ("road", "bridge")  # the assets the condition map and layers draw
 CLASS_FLOORS = (70.0, 45.0, 20.0)  # index above the first: good; above the second: fair; ...
 # (score knots, index knots) per scale
 SCALE_KNOTS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
@@ -242,3 +245,44 @@ def age_years(year_built, on: date) -> np.ndarray:
     """Age in whole years on ``on`` (NaN where unknown)."""
     built = pd.to_numeric(pd.Series(year_built), errors="coerce").to_numpy(dtype=float)
     return on.year - built
+
+
+def condition_frame(
+    conn: Connection,
+    *,
+    as_of: date | None = None,
+    asset_types: Iterable[str] = MAPPED_TYPES,
+) -> pd.DataFrame:
+    """The condition class of every road and bridge as the map and the QGIS project draw it.
+
+    It is :func:`gis_registry.analysis.condition.latest_condition`'s frame (the one definition
+    of an asset's condition class) with never-inspected assets as ``unknown``.
+
+    Parameters
+    ----------
+    conn : an open connection
+    as_of : latest inspection on or before this day (default today)
+    asset_types : road, bridge (or water_source)
+
+    Returns
+    -------
+    DataFrame
+        ``asset_type``, ``asset_id``, ``inspected_on``, ``condition_score``,
+        ``condition_scale``, ``condition_index``, ``condition_class`` (None when never
+        inspected) and ``condition`` (the class, or ``unknown``).
+    """
+    latest = latest_condition(conn, as_of=as_of, asset_types=list(asset_types), with_location=False)
+    out = latest[
+        [
+            "asset_type",
+            "asset_id",
+            "inspected_on",
+            "condition_score",
+            "condition_scale",
+            "condition_index",
+            "condition_class",
+        ]
+    ].copy()
+    classified = out["condition_class"].map(lambda c: isinstance(c, str))
+    out["condition"] = out["condition_class"].where(classified, UNKNOWN)
+    return out

@@ -60,12 +60,26 @@ def qgis(
             "superuser; default: a login role's yes, a superuser's no: QGIS asks for it)",
         ),
     ] = None,
+    condition: Annotated[
+        bool,
+        typer.Option(
+            "--condition/--no-condition",
+            help="add the roads' and bridges' condition classes of today, as a snapshot "
+            "GeoPackage written beside the project (FILE_condition.gpkg)",
+        ),
+    ] = True,
 ) -> None:
     """Write a QGIS project: every layer styled as the maps (DPT zoning colours and hatching,
-    water kinds, hazard levels, roads by class), Thai/English labels, layers grouped."""
+    water kinds, hazard levels, roads by class, condition classes), Thai/English labels,
+    layers grouped.
+
+    The condition classes are the library's computation from the latest inspections, not a
+    column: they go into ``FILE_condition.gpkg`` beside the project (referenced relatively, so
+    keep the two together), a snapshot of today; re-run to refresh it."""
     from gis_registry.db import make_engine
     from gis_registry.server import database_url
     from gis_registry.settings import Settings
+    from gis_registry.styles.condition import snapshot_path, write_condition_snapshot
     from gis_registry.styles.project import (
         PostgisSource,
         build_project,
@@ -86,6 +100,7 @@ def qgis(
     if not ogcapi and url and not url.startswith(("postgresql", "postgres://")):
         fail("--url: a PostGIS project needs a postgresql://user@host:port/db URL")
     note = None
+    snapshot = None
     with user_errors():
         settings = Settings()
         # an OGC API project still reads the palette and the province here, from the database
@@ -113,12 +128,25 @@ def qgis(
                             "asks for it (or set PGPASSWORD / ~/.pgpass; --url with a role of "
                             "`db role add` to embed that role's)"
                         )
+                if condition:
+                    # from the database this command reads (an OGC API project: the one the
+                    # API serves, the registry's), computed as the condition map computes it
+                    snapshot = write_condition_snapshot(conn, snapshot_path(output))
                 document = build_project(
-                    conn, source=source.value, postgis=postgis, api_url=address
+                    conn,
+                    source=source.value,
+                    postgis=postgis,
+                    api_url=address,
+                    snapshot=(snapshot.path.name, snapshot.layers) if snapshot else None,
                 )
         finally:
             engine.dispose()
         write_qgz(output, document)
     if note:
         typer.secho(f"note: {note}", err=True)
+    if snapshot is not None:
+        echo(
+            f"condition snapshot of {snapshot.day_text}: {snapshot.path} (keep it beside the "
+            "project; re-run gis-registry qgis to refresh)"
+        )
     echo(str(output))

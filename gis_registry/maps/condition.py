@@ -15,10 +15,10 @@ from sqlalchemy import Connection, RowMapping, text
 
 from gis_registry import domain
 from gis_registry.analysis.condition import (
-    CLASS_TERMS,
+    CLASS_STYLES,
     UNKNOWN,
     UNKNOWN_TERM,
-    latest_condition,
+    condition_frame,
 )
 from gis_registry.chainage import on_road
 from gis_registry.errors import NotFound
@@ -45,51 +45,7 @@ from gis_registry.queries.places import local_body_row
 from gis_registry.styles import palette
 
 OPEN_WORKS = ("planned", "approved", "in_progress")
-MAPPED_TYPES = ("road", "bridge")
-# What the map draws per condition class, the never-inspected included.
-CLASS_STYLES: dict[str, domain.Term] = {**CLASS_TERMS, UNKNOWN: UNKNOWN_TERM}
 _INSPECTION = ("inspected_on", "condition_score", "condition_scale", "condition")
-
-
-def condition_frame(
-    conn: Connection,
-    *,
-    as_of: date | None = None,
-    asset_types: Iterable[str] = MAPPED_TYPES,
-) -> pd.DataFrame:
-    """The condition class of every road and bridge as the map draws it.
-
-    It is :func:`gis_registry.analysis.condition.latest_condition`'s frame (the one definition
-    of an asset's condition class) with never-inspected assets as ``unknown``.
-
-    Parameters
-    ----------
-    conn : an open connection
-    as_of : latest inspection on or before this day (default today)
-    asset_types : road, bridge (or water_source)
-
-    Returns
-    -------
-    DataFrame
-        ``asset_type``, ``asset_id``, ``inspected_on``, ``condition_score``,
-        ``condition_scale``, ``condition_index``, ``condition_class`` (None when never
-        inspected) and ``condition`` (the class, or ``unknown``).
-    """
-    latest = latest_condition(conn, as_of=as_of, asset_types=list(asset_types), with_location=False)
-    out = latest[
-        [
-            "asset_type",
-            "asset_id",
-            "inspected_on",
-            "condition_score",
-            "condition_scale",
-            "condition_index",
-            "condition_class",
-        ]
-    ].copy()
-    classified = out["condition_class"].map(lambda c: isinstance(c, str))
-    out["condition"] = out["condition_class"].where(classified, UNKNOWN)
-    return out
 
 
 def _inspections(classified: pd.DataFrame, asset_type: str) -> dict[int, dict[str, Any]]:

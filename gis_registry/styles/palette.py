@@ -55,6 +55,10 @@ VILLAGE = "#444444"
 VILLAGE_MARKER_PX = 6.0
 BRIDGE = "#000000"
 BRIDGE_MARKER_PX = 8.0
+# The condition map's bridges: circles of radius 7 with a black outline of weight 2.
+CONDITION_BRIDGE_MARKER_PX = 14.0
+CONDITION_BRIDGE_LINE = "#000000"
+CONDITION_BRIDGE_LINE_PX = 2.0
 
 
 def source_colour(kind: str) -> str:
@@ -66,6 +70,17 @@ def source_colour(kind: str) -> str:
 def hazard_colour(hazard_type: str, severity: str) -> str:
     """Fill colour of a hazard area by type and severity (``domain.HAZARD_COLOURS``)."""
     return domain.HAZARD_COLOURS.get(hazard_type, {}).get(severity, OTHER_HAZARD)
+
+
+def condition_colour(condition: str) -> str:
+    """Map colour of a condition class (``analysis.condition.CLASS_TERMS``), or of the
+    never-inspected (``analysis.condition.UNKNOWN``), as the condition map draws them."""
+    # here, not at the top: the analysis imports numpy and pandas, this module nothing heavy
+    from gis_registry.analysis.condition import CLASS_TERMS, UNKNOWN, UNKNOWN_TERM
+
+    term = UNKNOWN_TERM if condition == UNKNOWN else CLASS_TERMS[condition]
+    assert term.colour is not None  # every condition class has its map colour
+    return term.colour
 
 
 def road_width(road_class: str | None) -> float:

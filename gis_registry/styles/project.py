@@ -16,9 +16,10 @@ import io
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import Connection, text
@@ -29,6 +30,9 @@ from gis_registry.errors import InvalidParameter
 from gis_registry.geodesy import metric_srid
 from gis_registry.styles.qml import QGIS_VERSION, style_elements
 from gis_registry.styles.symbology import GROUPS, OTHER_GROUP, LayerStyle, all_styles
+
+if TYPE_CHECKING:
+    from gis_registry.styles.condition import SnapshotLayer
 
 Source = Literal["postgis", "ogcapi"]
 SOURCES: tuple[str, ...] = ("postgis", "ogcapi")
@@ -173,6 +177,7 @@ def project_document(
     extent: tuple[float, float, float, float] | None,
     postgis: PostgisSource | None = None,
     api_url: str | None = None,
+    snapshot: tuple[str, Sequence[SnapshotLayer]] | None = None,
 ) -> bytes:
     """The ``.qgs`` XML of a project showing ``styles``' layers.
 
@@ -185,6 +190,8 @@ def project_document(
     extent : the view it opens on, in ``srid`` (None: QGIS's default)
     postgis : the connection, for ``source='postgis'``
     api_url : the API's address, for ``source='ogcapi'``
+    snapshot : a GeoPackage's path relative to the project and its layers (the condition
+        snapshot of :mod:`gis_registry.styles.condition`), drawn over the others
 
     Returns
     -------
@@ -202,9 +209,11 @@ def project_document(
 
     tree = ET.SubElement(root, "layer-tree-group")
     ET.SubElement(tree, "customproperties")
+    file, snapshot_layers = snapshot or ("", ())
     groups: dict[str, ET.Element] = {}
+    used = {s.group.key for s in styles} | {x.style.group.key for x in snapshot_layers}
     for group in (*GROUPS.values(), OTHER_GROUP):
-        if any(s.group.key == group.key for s in styles):
+        if group.key in used:
             groups[group.key] = ET.SubElement(
                 tree,
                 "layer-tree-group",
@@ -219,6 +228,23 @@ def project_document(
 
     layers = ET.SubElement(root, "projectlayers")
     order = ET.SubElement(root, "layerorder")
+    for x in snapshot_layers:
+        # relative ("./"): QGIS resolves it beside the project file (Paths/Absolute false)
+        datasource = f"./{file}|layername={x.table}"
+        maplayer = _layer(
+            tree=groups[x.style.group.key],
+            layers=layers,
+            order=order,
+            layer_id=project_layer_id(x.style.layer),
+            style=x.style,
+            provider="ogr",
+            datasource=datasource,
+            wkb_type=x.wkb_type,
+        )
+        metadata = ET.SubElement(maplayer, "resourceMetadata")
+        ET.SubElement(metadata, "title").text = x.style.title
+        ET.SubElement(metadata, "abstract").text = x.abstract
+        ET.SubElement(maplayer, "abstract").text = x.abstract
     for style in _drawing_order(styles):
         layer = CATALOG[style.layer]
         layer_id = project_layer_id(layer.id)
@@ -235,37 +261,16 @@ def project_document(
             assert api_url is not None
             datasource = ogcapi_uri(api_url, layer.id)
             provider = "OAPIF"
-        ET.SubElement(
-            groups[style.group.key],
-            "layer-tree-layer",
-            {
-                "id": layer_id,
-                "name": style.title,
-                "checked": "Qt::Checked",
-                "expanded": "0",
-                "providerKey": provider,
-                "source": datasource,
-            },
+        _layer(
+            tree=groups[style.group.key],
+            layers=layers,
+            order=order,
+            layer_id=layer_id,
+            style=style,
+            provider=provider,
+            datasource=datasource,
+            wkb_type=_POSTGIS_TYPE.get(layer.geometry_type or "", _WKB[style.geometry]),
         )
-        ET.SubElement(order, "layer", id=layer_id)
-        maplayer = ET.SubElement(
-            layers,
-            "maplayer",
-            {
-                "type": "vector",
-                "geometry": _GEOMETRY[style.geometry],
-                "wkbType": _POSTGIS_TYPE.get(layer.geometry_type or "", _WKB[style.geometry]),
-                "labelsEnabled": "1" if style.label_fields else "0",
-                "readOnly": "0",
-                "styleCategories": "AllStyleCategories",
-            },
-        )
-        ET.SubElement(maplayer, "id").text = layer_id
-        ET.SubElement(maplayer, "datasource").text = datasource
-        ET.SubElement(maplayer, "layername").text = style.title
-        _srs(ET.SubElement(maplayer, "srs"), SRID)
-        ET.SubElement(maplayer, "provider", encoding="UTF-8").text = provider
-        maplayer.extend(style_elements(style))
     properties = ET.SubElement(root, "properties")
     # QGIS reads <projectCrs> only when the project says it uses one (it always does now)
     srs_props = ET.SubElement(properties, "SpatialRefSys")
@@ -275,6 +280,53 @@ def project_document(
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n").encode()
+
+
+def _layer(
+    *,
+    tree: ET.Element,
+    layers: ET.Element,
+    order: ET.Element,
+    layer_id: str,
+    style: LayerStyle,
+    provider: str,
+    datasource: str,
+    wkb_type: str,
+) -> ET.Element:
+    """One layer: its node in the layer tree, its place in the drawing order, its
+    ``<maplayer>`` (source and style), which is returned."""
+    ET.SubElement(
+        tree,
+        "layer-tree-layer",
+        {
+            "id": layer_id,
+            "name": style.title,
+            "checked": "Qt::Checked",
+            "expanded": "0",
+            "providerKey": provider,
+            "source": datasource,
+        },
+    )
+    ET.SubElement(order, "layer", id=layer_id)
+    maplayer = ET.SubElement(
+        layers,
+        "maplayer",
+        {
+            "type": "vector",
+            "geometry": _GEOMETRY[style.geometry],
+            "wkbType": wkb_type,
+            "labelsEnabled": "1" if style.label_fields else "0",
+            "readOnly": "0",
+            "styleCategories": "AllStyleCategories",
+        },
+    )
+    ET.SubElement(maplayer, "id").text = layer_id
+    ET.SubElement(maplayer, "datasource").text = datasource
+    ET.SubElement(maplayer, "layername").text = style.title
+    _srs(ET.SubElement(maplayer, "srs"), SRID)
+    ET.SubElement(maplayer, "provider", encoding="UTF-8").text = provider
+    maplayer.extend(style_elements(style))
+    return maplayer
 
 
 def project_layer_id(layer: str) -> str:
@@ -307,6 +359,7 @@ def build_project(
     source: Source,
     postgis: PostgisSource | None = None,
     api_url: str | None = None,
+    snapshot: tuple[str, Sequence[SnapshotLayer]] | None = None,
     title: str = "ทะเบียนทรัพย์สิน อบจ. · PAO asset registry",
 ) -> bytes:
     """The ``.qgs`` of every spatial layer of the catalogue, read through ``conn``.
@@ -314,7 +367,7 @@ def build_project(
     Parameters
     ----------
     conn : an open connection (the zoning palette, the province's extent and metric zone)
-    source, postgis, api_url, title : as :func:`project_document`
+    source, postgis, api_url, snapshot, title : as :func:`project_document`
 
     Raises
     ------
@@ -332,6 +385,7 @@ def build_project(
         extent=province_extent_metric(conn, srid),
         postgis=postgis,
         api_url=api_url,
+        snapshot=snapshot,
     )
 
 

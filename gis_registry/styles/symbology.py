@@ -94,6 +94,8 @@ class Group:
 GROUPS: dict[str, Group] = {
     g.key: g
     for g in (
+        # the condition snapshot (gis_registry.styles.condition), over the network it colours
+        Group("condition", "สภาพทางและสะพาน", "Condition"),
         Group("villages", "หมู่บ้าน", "Villages"),
         Group("network", "โครงข่ายคมนาคม", "Network"),
         Group("water", "แหล่งน้ำ", "Water"),

@@ -10,6 +10,7 @@ blended over the white background at whatever opacity fits best.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -136,6 +137,12 @@ def opened(
     project = folder / f"registry-{source}.qgz"
     cli(demo_engine, "qgis", "-o", str(project), "--source", source, "--url", where)
     assert project.is_file()
+    # the project and its condition snapshot travel together: QGIS opens them moved
+    moved = folder / "moved"
+    moved.mkdir()
+    snapshot = folder / f"{project.stem}_condition.gpkg"
+    project = Path(shutil.move(project, moved / project.name))
+    snapshot = Path(shutil.move(snapshot, moved / snapshot.name))
     lons = [p["lon"] for p in zone_points]
     lats = [p["lat"] for p in zone_points]
     margin = 0.01
@@ -156,6 +163,7 @@ def opened(
         },
     )
     answer["png"] = png
+    answer["snapshot"] = snapshot
     return answer
 
 
@@ -163,9 +171,25 @@ def test_project_opens_with_every_layer_valid(opened):
     assert opened["read"], f"QGIS cannot read the project: {opened['error']}"
     invalid = [f"{x['name']} ({x['table']})" for x in opened["layers"] if not x["valid"]]
     assert not invalid, f"layers QGIS cannot open: {invalid}; QGIS said:\n{opened['log']}"
-    tables = sorted(x["table"] for x in opened["layers"])
+    tables = sorted(x["table"] for x in opened["layers"] if x["provider"] != "ogr")
     assert tables == sorted(SPATIAL), "one layer per spatial layer of the registry"
     assert all(x["group"] for x in opened["layers"]), "every layer is in a group"
+
+
+def test_condition_snapshot_layers_open_with_the_snapshots_features(opened):
+    import pyogrio
+
+    snapshot = [x for x in opened["layers"] if x["provider"] == "ogr"]
+    written = {row[0] for row in pyogrio.list_layers(opened["snapshot"])}
+    assert {x["table"] for x in snapshot} == written and len(written) == 2
+    for layer in snapshot:
+        assert layer["valid"], f"{layer['name']}: QGIS said:\n{opened['log']}"
+        assert layer["group"].endswith("Condition")
+        expected = "Point" if layer["table"].startswith("bridge") else "Line"
+        assert layer["geometry_type"] == expected
+        count = pyogrio.read_info(opened["snapshot"], layer=layer["table"])["features"]
+        assert count > 0 and layer["feature_count"] == count
+        assert layer["renderer"] == "RuleRenderer"
 
 
 def test_zoning_is_drawn_in_dpt_colours(opened, zone_points, palette):

@@ -21,9 +21,13 @@ from _qgis import main, messages_since
 
 
 def source_table(layer: Any) -> str | None:
-    """The registry layer a QGIS layer reads: the table (postgres) or the collection (OAPIF)."""
-    from qgis.core import QgsDataSourceUri
+    """The registry layer a QGIS layer reads: the table (postgres), the collection (OAPIF) or
+    the GeoPackage layer (ogr: the condition snapshot beside the project)."""
+    from qgis.core import QgsDataSourceUri, QgsProviderRegistry
 
+    if layer.providerType() == "ogr":
+        parts = QgsProviderRegistry.instance().decodeUri("ogr", layer.source())
+        return parts.get("layerName") or None
     uri = QgsDataSourceUri(layer.source())
     return uri.table() or uri.param("typename") or None
 
