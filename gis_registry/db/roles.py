@@ -75,18 +75,10 @@ def check_name(name: str) -> str:
 def ensure_groups(conn: Connection) -> bool:
     """Create the group roles migration 0009 made, where they are missing and the user may
     (a backup restored on another cluster refers to them). Returns whether all three exist."""
-    existing = set(
-        conn.execute(
-            text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:g)"),
-            {"g": list(GROUPS.values())},
-        ).scalars()
-    )
+    existing = _existing_groups(conn)
     if len(existing) == len(GROUPS):
         return True  # made with their membership (0009, or below)
-    may = conn.execute(
-        text("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
-    ).scalar_one()
-    if not may:
+    if not _user_may_create_roles(conn)[1]:
         return False
     for group in GROUPS.values():
         if group not in existing:
@@ -96,12 +88,30 @@ def ensure_groups(conn: Connection) -> bool:
     return True
 
 
+def _existing_groups(conn: Connection) -> set[str]:
+    """The group roles of :data:`GROUPS` that exist in the cluster."""
+    return set(
+        conn.execute(
+            text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:g)"),
+            {"g": list(GROUPS.values())},
+        ).scalars()
+    )
+
+
+def _user_may_create_roles(conn: Connection) -> tuple[str, bool]:
+    """The database user, and whether it may create roles (superuser or CREATEROLE)."""
+    user, may = conn.execute(
+        text(
+            "SELECT current_user, rolsuper OR rolcreaterole FROM pg_roles "
+            "WHERE rolname = current_user"
+        )
+    ).one()
+    return user, bool(may)
+
+
 def _require_groups(conn: Connection) -> None:
-    found = conn.execute(
-        text("SELECT count(*) FROM pg_roles WHERE rolname = ANY(:g)"), {"g": list(GROUPS.values())}
-    ).scalar_one()
     has_table = conn.execute(text("SELECT to_regclass('database_roles') IS NOT NULL")).scalar_one()
-    if found < len(GROUPS) or not has_table:
+    if len(_existing_groups(conn)) < len(GROUPS) or not has_table:
         user = conn.execute(text("SELECT current_user")).scalar_one()
         raise RoleError(
             "this database has no gis_registry_viewer/editor/admin group roles: run "
@@ -111,16 +121,11 @@ def _require_groups(conn: Connection) -> None:
 
 
 def _may_create_roles(conn: Connection) -> None:
-    row = conn.execute(
-        text(
-            "SELECT current_user, rolsuper OR rolcreaterole FROM pg_roles "
-            "WHERE rolname = current_user"
-        )
-    ).one()
-    if not row[1]:
+    user, may = _user_may_create_roles(conn)
+    if not may:
         raise RoleError(
-            f"the database user {row[0]!r} may not create or change roles: ask the database's "
-            f"administrator to run `ALTER ROLE {row[0]} CREATEROLE`, or run this command with "
+            f"the database user {user!r} may not create or change roles: ask the database's "
+            f"administrator to run `ALTER ROLE {user} CREATEROLE`, or run this command with "
             "GIS_REGISTRY_DATABASE_URL naming a user who may"
         )
 
