@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from gis_registry.errors import DatabaseUnavailable, ServerError
 from gis_registry.server import SUPERUSER, EmbeddedServer
@@ -70,7 +69,7 @@ class Standby:
 
     @property
     def port_file(self) -> Path:
-        """The TCP port of the standby's last start."""
+        """The standby's TCP port, chosen at its first start and kept (``pg_ctl_start``)."""
         return self.root / "port"
 
     @property
@@ -196,11 +195,12 @@ class Standby:
         if state != "running":
             return out
         import psycopg
+        from sqlalchemy.engine import make_url
 
-        password = quote(self.primary.password_file.read_text().strip(), safe="")
+        url = self.url()
         out["port"] = self.port
-        out["url"] = self.url().replace(password, "***")
-        with psycopg.connect(self.url(), autocommit=True, connect_timeout=5) as conn:
+        out["url"] = make_url(url).render_as_string(hide_password=True)
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
             row = conn.execute(
                 "SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp()"
             ).fetchone()
