@@ -290,9 +290,10 @@ def line_swatch(colour: str, width: float = 4, dash: bool = False, opacity: floa
     return f'<span class="ln" style="border-top:{width}px {style} {colour}{fade}"></span>'
 
 
-def point_swatch(colour: str, size: int = 12) -> str:
+def point_swatch(colour: str, size: float = 12) -> str:
     """A round point swatch of ``size`` px."""
-    return f'<span class="pt" style="background:{colour};width:{size}px;height:{size}px"></span>'
+    px = f"{size:g}px"
+    return f'<span class="pt" style="background:{colour};width:{px};height:{px}"></span>'
 
 
 class RegistryMap(folium.Map):

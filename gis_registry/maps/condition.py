@@ -225,12 +225,17 @@ def condition_map(
         bridge_layer = folium.GeoJson(
             feature_collection(bridges),
             name="สะพาน · Bridges by condition",
-            marker=folium.CircleMarker(radius=7, weight=2, color="#000000", fill=True),
+            marker=folium.CircleMarker(
+                radius=palette.CONDITION_BRIDGE_MARKER_PX / 2,
+                weight=palette.CONDITION_BRIDGE_LINE_PX,
+                color=palette.CONDITION_BRIDGE_LINE,
+                fill=True,
+            ),
             style_function=lambda f: {
                 "fillColor": CLASS_STYLES[f["properties"]["condition"]].colour,
                 "fillOpacity": 1.0,
-                "color": "#000000",
-                "weight": 2,
+                "color": palette.CONDITION_BRIDGE_LINE,
+                "weight": palette.CONDITION_BRIDGE_LINE_PX,
             },
             popup=folium.GeoJsonPopup(list(bridge_aliases), aliases=list(bridge_aliases.values())),
             tooltip=folium.GeoJsonTooltip(["name"], labels=False),
@@ -253,7 +258,11 @@ def condition_map(
         for k in ("national", "rural", "local", "unregistered")
     ]
     rows_legend.append(
-        LegendRow(point_swatch("#ffffff", 14), "สะพาน (สีตามสภาพ)", "bridge (colour = condition)")
+        LegendRow(
+            point_swatch("#ffffff", palette.CONDITION_BRIDGE_MARKER_PX),
+            "สะพาน (สีตามสภาพ)",
+            "bridge (colour = condition)",
+        )
     )
     return finish(m, legend_html("สภาพ", "Condition", rows_legend))
 
@@ -340,7 +349,7 @@ def _geojson_roads(
     if not roads:
         return None
     # the bigger roads last, on top: the network's structure reads before the lanes' colours
-    roads.sort(key=lambda r: ROAD_WIDTH_PX.get(r["cls"], 3))
+    roads.sort(key=lambda r: palette.road_width(r["cls"]))
     return folium.GeoJson(
         feature_collection(roads),
         name="ทาง · Roads by condition",
@@ -355,7 +364,7 @@ def road_style(condition: str, road_class: str) -> dict[str, Any]:
     """Leaflet style of a road: colour of its condition class, width of its road class."""
     return {
         "color": CLASS_STYLES[condition].colour,
-        "weight": ROAD_WIDTH_PX.get(road_class, 3),
+        "weight": palette.road_width(road_class),
         "opacity": 0.9,
         "lineCap": "round",
     }

@@ -30,6 +30,7 @@ from gis_registry.maps.settings import MapSettings
 from gis_registry.styles.palette import (  # one palette for maps, QML/SLD and QGIS projects
     WATER_FILL_OPACITY,
     WATER_LINE_PX,
+    WATER_MARKER_PX,
     source_colour,
 )
 
@@ -118,7 +119,7 @@ def water_map(
         source_layer = folium.GeoJson(
             feature_collection(sources),
             name="แหล่งน้ำ · Water sources",
-            marker=folium.CircleMarker(radius=5, fill=True),
+            marker=folium.CircleMarker(radius=WATER_MARKER_PX / 2, fill=True),
             style_function=lambda f: {
                 "color": source_colour(f["properties"]["kind_key"]),
                 "fillColor": source_colour(f["properties"]["kind_key"]),

@@ -43,7 +43,7 @@ LOCAL_BODY_DASH_PX = (5.0, 4.0)
 OTHER_SOURCE = "#3182bd"  # a water source kind the vocabulary does not know (yet)
 WATER_FILL_OPACITY = 0.8
 WATER_LINE_PX = 2.0
-WATER_MARKER_PX = 10.0  # the map's CircleMarker radius 5
+WATER_MARKER_PX = 10.0  # a point's circle diameter (the water map's CircleMarker radius 5)
 
 OTHER_HAZARD = "#4292c6"  # a hazard type or severity the vocabulary does not know (yet)
 HAZARD_FILL_OPACITY = 0.45
@@ -55,7 +55,7 @@ VILLAGE = "#444444"
 VILLAGE_MARKER_PX = 6.0
 BRIDGE = "#000000"
 BRIDGE_MARKER_PX = 8.0
-# The condition map's bridges: circles of radius 7 with a black outline of weight 2.
+# The condition map's bridges: circles of radius 7 (diameter 14) with a black outline of weight 2.
 CONDITION_BRIDGE_MARKER_PX = 14.0
 CONDITION_BRIDGE_LINE = "#000000"
 CONDITION_BRIDGE_LINE_PX = 2.0
