@@ -248,14 +248,10 @@ def project_document(
     for style in _drawing_order(styles):
         layer = CATALOG[style.layer]
         layer_id = project_layer_id(layer.id)
+        wkb_type = _POSTGIS_TYPE.get(layer.geometry_type or "", _WKB[style.geometry])
         if source == "postgis":
             assert postgis is not None and layer.geometry is not None
-            datasource = postgis.uri(
-                layer.id,
-                layer.key,
-                layer.geometry,
-                _POSTGIS_TYPE.get(layer.geometry_type or "", _WKB[style.geometry]),
-            )
+            datasource = postgis.uri(layer.id, layer.key, layer.geometry, wkb_type)
             provider = "postgres"
         else:
             assert api_url is not None
@@ -269,7 +265,7 @@ def project_document(
             style=style,
             provider=provider,
             datasource=datasource,
-            wkb_type=_POSTGIS_TYPE.get(layer.geometry_type or "", _WKB[style.geometry]),
+            wkb_type=wkb_type,
         )
     properties = ET.SubElement(root, "properties")
     # QGIS reads <projectCrs> only when the project says it uses one (it always does now)
