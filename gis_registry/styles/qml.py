@@ -15,6 +15,9 @@ QGIS_VERSION = "3.22.0"
 # Thai-capable fonts of fonts-thai-tlwg (Debian), which QGIS falls back from when missing.
 LABEL_FONT = "Loma"
 LABEL_SIZE_PT = 9
+LABEL_COLOUR = "#222222"
+LABEL_HALO = "#ffffff"  # a halo so labels read over any fill
+LABEL_HALO_OPACITY = 0.8
 HATCH_ANGLE = 45  # as the maps' SVG patterns (rotate(45))
 PX = "Pixel"
 
@@ -202,7 +205,7 @@ def labeling_element(style: LayerStyle) -> ET.Element | None:
             "fontFamily": LABEL_FONT,
             "fontSize": str(LABEL_SIZE_PT),
             "fontSizeUnit": "Point",
-            "textColor": "34,34,34,255",
+            "textColor": rgba(LABEL_COLOUR),
             "textOpacity": "1",
             "multilineHeight": "1",
         },
@@ -214,8 +217,8 @@ def labeling_element(style: LayerStyle) -> ET.Element | None:
             "bufferDraw": "1",
             "bufferSize": "1",
             "bufferSizeUnits": "MM",
-            "bufferColor": "255,255,255,255",
-            "bufferOpacity": "0.8",
+            "bufferColor": rgba(LABEL_HALO),
+            "bufferOpacity": f"{LABEL_HALO_OPACITY:g}",
         },
     )
     ET.SubElement(settings, "text-format", {"multilineAlign": "1", "wrapChar": ""})

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from gis_registry.styles.qml import HATCH_ANGLE, LABEL_FONT, LABEL_SIZE_PT
+from gis_registry.styles.qml import (
+    HATCH_ANGLE,
+    LABEL_COLOUR,
+    LABEL_FONT,
+    LABEL_HALO,
+    LABEL_HALO_OPACITY,
+    LABEL_SIZE_PT,
+)
 from gis_registry.styles.symbology import LayerStyle, Scope, Symbol
 
 SLD = "http://www.opengis.net/sld"
@@ -119,8 +126,8 @@ def _label_rule(fts: ET.Element, style: LayerStyle) -> None:
     _css(font, "font-size", str(LABEL_SIZE_PT))
     halo = _s(text, "Halo")
     _s(halo, "Radius", "1")
-    _fill(halo, "#ffffff", 0.8)
-    _fill(text, "#222222", 1.0)
+    _fill(halo, LABEL_HALO, LABEL_HALO_OPACITY)
+    _fill(text, LABEL_COLOUR, 1.0)
 
 
 def sld_document(style: LayerStyle) -> bytes:
