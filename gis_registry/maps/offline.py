@@ -193,7 +193,7 @@ def read_asset(path: str, settings: MapSettings | None = None) -> tuple[bytes, s
     if path not in asset_files(settings):
         raise NotFound(f"no map asset '{path}'")
     root = assets_dir(settings)
-    return _asset_bytes(root, path), _media_type(path)
+    return asset_bytes(root, path), _media_type(path)
 
 
 def _media_type(path: str) -> str:
@@ -204,7 +204,8 @@ def _media_type(path: str) -> str:
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
-def _asset_bytes(root: Path, path: str) -> bytes:
+def asset_bytes(root: Path, path: str) -> bytes:
+    """The bytes of the installed file ``path`` under ``root``, without its source-map comment."""
     data = (root / path).read_bytes()
     if path.endswith((".js", ".css")):  # source maps are not shipped: no 404s in devtools
         data = _SOURCE_MAP.sub("", data.decode("utf-8")).encode("utf-8")
@@ -212,7 +213,7 @@ def _asset_bytes(root: Path, path: str) -> bytes:
 
 
 def _inline_css(root: Path, asset: Asset) -> str:
-    text = _asset_bytes(root, asset.path).decode("utf-8")
+    text = asset_bytes(root, asset.path).decode("utf-8")
     for ref, path in set(_local_refs(asset.path, text)):
         if path.endswith(".ttf"):
             # every Font Awesome face also lists its woff2, which all browsers read: drop the
@@ -277,7 +278,7 @@ def render_html(
         if mode is AssetMode.INLINE:
             if asset.kind == "js":
                 code = (
-                    _asset_bytes(root, asset.path).decode("utf-8").replace("</script", "<\\/script")
+                    asset_bytes(root, asset.path).decode("utf-8").replace("</script", "<\\/script")
                 )
                 return f"<script>{code}</script>"
             return f"<style>{_inline_css(root, asset)}</style>"
@@ -326,7 +327,6 @@ def save_map(
     mode: AssetMode | str = AssetMode.INLINE,
     prune: bool = True,
     shared_assets: str | Path | None = None,
-    folder_name: str | None = None,
     settings: MapSettings | None = None,
 ) -> Path:
     """Write a map as HTML that works with no network.
@@ -338,16 +338,14 @@ def save_map(
 
     ``shared_assets`` (a folder; relative paths are relative to the HTML's folder) writes the
     libraries there and refers to them relatively (``files`` mode): maps written side by side
-    share one copy, but travel only with it. ``folder_name`` is the older spelling of a shared
-    folder beside the file (``lib``).
+    share one copy, but travel only with it.
     """
     path = Path(path)
     mode = AssetMode(mode)
     path.parent.mkdir(parents=True, exist_ok=True)
-    shared = shared_assets if shared_assets is not None else folder_name
-    if shared is not None:
+    if shared_assets is not None:
         mode = AssetMode.FILES
-        folder = Path(shared) if Path(shared).is_absolute() else path.parent / shared
+        folder = path.parent / shared_assets  # an absolute folder stays itself
     else:
         folder = path.with_name(f"{path.stem}_files")
     # the page refers to the folder relatively, so file and folder move together
@@ -355,7 +353,7 @@ def save_map(
     page, used = render_html(m, mode=mode, base_url=f"{relative}/", prune=prune, settings=settings)
     if mode is AssetMode.FILES:
         root = assets_dir(settings)
-        if folder.exists() and shared is None:
+        if folder.exists() and shared_assets is None:
             shutil.rmtree(folder)
         for asset in used:
             wanted = [asset.path]
@@ -365,7 +363,7 @@ def save_map(
             for rel in wanted:
                 target = folder / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(_asset_bytes(root, rel))
+                target.write_bytes(asset_bytes(root, rel))
     path.write_text(page, encoding="utf-8")
     return path
 
