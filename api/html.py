@@ -108,7 +108,7 @@ def cell_text(name: str, value: Any) -> str:
             from gis_registry.maps.base import area_text
 
             return area_text(float(value))
-        if name.endswith("_m") and not name.endswith("_id"):
+        if name.endswith("_m"):
             metres = float(value)
             if abs(metres) < 1000:
                 return f"{_human.FORMATS['num'](metres)} m"
