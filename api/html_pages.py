@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
-from starlette.datastructures import URL
 
 from api.html import (
     a,
@@ -69,27 +68,31 @@ def analyses(request: Request) -> list[tuple[str, str, str | None]]:
     return out
 
 
-def landing_page(request: Request, doc: dict[str, Any]) -> HTMLResponse:
-    """The landing page: the collections, maps, analyses, vector tiles and API docs."""
+def map_items(root: str) -> str:
+    """The maps as ``<li>`` items: a link to each, and the query the route map needs (the
+    landing page and ``/maps`` list them)."""
     from gis_registry.maps.catalog import MAPS
 
+    items = "".join(
+        f"<li>{a(f'{root}/maps/{k}', f'{m.title_th} · {m.title_en}')}</li>"
+        for k, m in MAPS.items()
+        if k != "route"
+    )
+    route = MAPS["route"]
+    return items + (
+        f"<li>{esc(route.title_th)} · {esc(route.title_en)}: <code>{esc(root)}"
+        "/maps/route?from=LGO_CODE&amp;to=LGO_CODE&amp;closed_bridge=ID</code></li>"
+    )
+
+
+def landing_page(request: Request, doc: dict[str, Any]) -> HTMLResponse:
+    """The landing page: the collections, maps, analyses, vector tiles and API docs."""
     root = base(request)
     layers = "".join(
         f"<li>{a(f'{root}/collections/{c.id}?f=html', f'{c.title_th} · {c.title}')}"
         f" — {a(f'{root}/collections/{c.id}/items?f=html', 'features')}</li>"
         for c in CATALOG.values()
     )
-    maps = "".join(
-        f"<li>{a(f'{root}/maps/{k}', f'{m.title_th} · {m.title_en}')}</li>"
-        for k, m in MAPS.items()
-        if k != "route"
-    )
-    route = MAPS.get("route")
-    if route is not None:
-        maps += (
-            f"<li>{esc(route.title_th)} · {esc(route.title_en)}: "
-            f"<code>{esc(root)}/maps/route?from=LGO_CODE&amp;to=LGO_CODE</code></li>"
-        )
     rows = "".join(
         f"<tr><td>{esc(summary)}</td><td><code>{esc(path)}</code></td>"
         f"<td>{a(href, 'example') if href else ''}</td></tr>"
@@ -108,7 +111,7 @@ def landing_page(request: Request, doc: dict[str, Any]) -> HTMLResponse:
         f"<p>{a(f'{root}/collections?f=html', 'All collections')} (OGC API - Features)</p>"
         f"<ul>{layers}</ul></section>"
         f"<section><h2>แผนที่ · Maps</h2><p>{a(f'{root}/maps', 'All maps')}</p>"
-        f"<ul>{maps}</ul></section>"
+        f"<ul>{map_items(root)}</ul></section>"
         "<section><h2>การวิเคราะห์ · Analyses</h2><p>JSON answers; each example runs "
         "the analysis with sample parameters.</p><table><thead><tr><th>analysis</th>"
         f"<th>path</th><th></th></tr></thead><tbody>{rows}</tbody></table></section>"
@@ -123,8 +126,12 @@ def landing_page(request: Request, doc: dict[str, Any]) -> HTMLResponse:
     return page(str(doc.get("title") or "GIS registry"), body, root=root)
 
 
-def _crumbs_collections(root: str) -> list[tuple[str, str]]:
-    return [(f"{root}/collections?f=html", "ชั้นข้อมูล · Collections")]
+def _crumbs(root: str, c: Layer | None = None) -> list[tuple[str, str]]:
+    """The trail to the collections page and, given ``c``, on to that collection's page."""
+    trail = [(f"{root}/collections?f=html", "ชั้นข้อมูล · Collections")]
+    if c is not None:
+        trail.append((f"{root}/collections/{c.id}?f=html", f"{c.title_th} · {c.title}"))
+    return trail
 
 
 def collections_page(request: Request, doc: dict[str, Any]) -> HTMLResponse:
@@ -185,7 +192,7 @@ def collection_page(request: Request, c: Layer, doc: dict[str, Any]) -> HTMLResp
         f"<p>{esc(c.description)}</p><p>{' · '.join(main)}</p><dl>{items}</dl>"
         f"<h2>Links</h2>{link_list(doc['links'])}"
     )
-    return page(f"{c.title_th} · {c.title}", body, root=root, crumbs=_crumbs_collections(root))
+    return page(f"{c.title_th} · {c.title}", body, root=root, crumbs=_crumbs(root))
 
 
 def queryables_page(request: Request, c: Layer, props: dict[str, Any]) -> HTMLResponse:
@@ -201,11 +208,7 @@ def queryables_page(request: Request, c: Layer, props: dict[str, Any]) -> HTMLRe
         f"<table><thead><tr><th>property</th><th>type</th><th>description</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
-    crumbs = [
-        *_crumbs_collections(root),
-        (f"{root}/collections/{c.id}?f=html", f"{c.title_th} · {c.title}"),
-    ]
-    return page(f"Queryables · {c.title}", body, root=root, crumbs=crumbs)
+    return page(f"Queryables · {c.title}", body, root=root, crumbs=_crumbs(root, c))
 
 
 def _paging(doc: dict[str, Any]) -> str:
@@ -227,16 +230,12 @@ def items_page(request: Request, c: Layer, doc: dict[str, Any], *, mapped: bool)
     item_url = f"{root}/collections/{c.id}/items/{{id}}?f=html"
     drawn = map_block(features, asset_root=asset_root(request), item_url=item_url) if mapped else ""
     paging = _paging(doc)
-    geojson = str(URL(str(request.url)).remove_query_params("f"))
+    geojson = next(link["href"] for link in doc["links"] if link["rel"] == "self")  # no f
     body = (
         f"<p>{esc(count)} · {a(geojson, 'GeoJSON')}</p>{drawn}{paging}"
         f"{features_table(c, features, root)}{paging}"
     )
-    crumbs = [
-        *_crumbs_collections(root),
-        (f"{root}/collections/{c.id}?f=html", f"{c.title_th} · {c.title}"),
-    ]
-    return page(f"{c.title_th} · {c.title}", body, root=root, crumbs=crumbs)
+    return page(f"{c.title_th} · {c.title}", body, root=root, crumbs=_crumbs(root, c))
 
 
 def item_page(
@@ -249,12 +248,26 @@ def item_page(
     name = " · ".join(str(props[k]) for k in ("name_th", "name_en") if props.get(k))
     title = f"{c.title_th} · {c.title} {feature_id}" + (f": {name}" if name else "")
     body = f"{drawn}{feature_table(c, doc, root)}<h2>Links</h2>{link_list(doc.get('links', []))}"
-    crumbs = [
-        *_crumbs_collections(root),
-        (f"{root}/collections/{c.id}?f=html", f"{c.title_th} · {c.title}"),
-        (f"{root}/collections/{c.id}/items?f=html", "features"),
-    ]
+    crumbs = [*_crumbs(root, c), (f"{root}/collections/{c.id}/items?f=html", "features")]
     return page(title, body, root=root, crumbs=crumbs)
+
+
+def history_page(request: Request, c: Layer, feature_id: str, doc: dict[str, Any]) -> HTMLResponse:
+    """The recorded changes of one feature (id, operation, when, by whom) and the links."""
+    root = base(request)
+    columns = ("id", "operation", "changed_at", "changed_by")
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{esc(ch.get(k))}</td>" for k in columns) + "</tr>"
+        for ch in doc["changes"]
+    )
+    head = "".join(f"<th>{esc(k)}</th>" for k in columns)
+    table = (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else "<p>(none)</p>"
+    )
+    body = f"{table}<h2>Links</h2>{link_list(doc['links'])}"
+    return page(f"History of {c.id} {feature_id}", body, root=root, crumbs=_crumbs(root, c))
 
 
 def conformance_page(request: Request, classes: list[str]) -> HTMLResponse:

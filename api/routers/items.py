@@ -15,8 +15,8 @@ from fastapi.responses import Response
 
 from api.deps import Reader, ServiceState, State, sends_credentials
 from api.errors import InvalidParameter, NotFound
-from api.formats import GEOJSON, HTML, JSON, F, html_page, json_response, wants_html
-from api.html_pages import item_page, items_page
+from api.formats import GEOJSON, HTML, JSON, F, json_response, wants_html
+from api.html_pages import history_page, item_page, items_page
 from api.links import base, here, link
 from api.routers.collections import CollectionId
 from api.settings import ApiSettings
@@ -387,21 +387,7 @@ def make_router(settings: ApiSettings) -> APIRouter:
             "links": [link(f"{root}/history", "self", JSON), link(root, "about", GEOJSON)],
         }
         if wants_html(request, f):
-            return html_page(
-                f"History of {c.id} {featureId}",
-                {
-                    "features": [
-                        {
-                            "id": ch["id"],
-                            "properties": {
-                                k: ch[k] for k in ("operation", "changed_at", "changed_by")
-                            },
-                        }
-                        for ch in changes
-                    ],
-                    "links": doc["links"],
-                },
-            )
+            return history_page(request, c, featureId, doc)
         return json_response(doc)
 
     return router

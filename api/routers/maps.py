@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import Reader, State
 from api.errors import InvalidParameter
+from api.html_pages import map_items
 from api.links import base
 
 router = APIRouter(tags=["Maps"])
@@ -30,18 +31,7 @@ MapKind = Literal[
 )
 async def maps_index(request: Request, _: Reader) -> HTMLResponse:
     """An HTML page linking every map, with the query a route map needs (`from`, `to`)."""
-    from gis_registry.maps.catalog import MAPS
-
-    root = base(request)
-    items = "".join(
-        f'<li><a href="{root}/maps/{k}">{m.title_th} · {m.title_en}</a></li>'
-        for k, m in MAPS.items()
-        if k != "route"
-    )
-    items += (
-        f"<li>{MAPS['route'].title_th} · {MAPS['route'].title_en}: "
-        f"<code>{root}/maps/route?from=LGO_CODE&amp;to=LGO_CODE&amp;closed_bridge=ID</code></li>"
-    )
+    items = map_items(base(request))
     return HTMLResponse(
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Maps</title><style>"
         "body{font-family:'Noto Sans Thai','TH Sarabun New','Loma','Garuda',sans-serif;"
