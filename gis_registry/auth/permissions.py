@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from gis_registry.db.tables import bridges, roads, water_sources
+from gis_registry.db.tables import WATER_TABLES, bridges, roads, water_sources
 from gis_registry.db.tables_auth import ROLES
 from gis_registry.errors import GisRegistryError
 
@@ -54,9 +54,7 @@ def require_role(principal: Principal | None, role: str) -> Principal:
 # layer -> the column that names the owning local body directly
 _DIRECT_OWNER = {
     "roads": "owner_local_body_id",
-    "water_points": "owner_local_body_id",
-    "water_areas": "owner_local_body_id",
-    "water_lines": "owner_local_body_id",
+    **{t.name: "owner_local_body_id" for t in WATER_TABLES},
     "settlements": "local_body_id",
 }
 # layers whose records belong to the owner of the asset they refer to

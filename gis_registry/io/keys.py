@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gis_registry.domain import WATER_GEOMETRIES
+
 # The columns that identify a record of each layer to its users (unique in the database, 0004).
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "districts": ("code",),
@@ -18,9 +20,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "rivers": ("code",),
     "roads": ("code", "segment"),
     "bridges": ("code",),
-    "water_points": ("code",),
-    "water_areas": ("code",),
-    "water_lines": ("code",),
+    **{water: ("code",) for water in WATER_GEOMETRIES},
     # not a table: the view of the three above, which inspections and works refer to by code
     "water_sources": ("code",),
     "zoning_categories": ("key",),
@@ -67,7 +67,7 @@ REFERENCES: dict[str, tuple[Reference, ...]] = {
     "bridges": (_ref("road_id", "roads", "road"), _ref("river_id", "rivers", "river")),
     **{
         water: (_ref("owner_local_body_id", "local_bodies", "owner_local_body"),)
-        for water in ("water_points", "water_areas", "water_lines")
+        for water in WATER_GEOMETRIES
     },
     "zoning_zones": (_ref("plan_id", "zoning_plans", "plan"),),
     "inspections": (
