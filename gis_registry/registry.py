@@ -75,13 +75,9 @@ class Registry:
                 return features.read_layer(conn, layer, filters=filters, **options)
             # a logical layer (water_sources): its layers' records in one frame, by id
             frames = [features.read_layer(conn, p, filters=filters, **options) for p in parts]
-        whole = pd.concat(frames, ignore_index=True).sort_values("id", ignore_index=True)
-        if options.get("limit") is not None:
-            whole = whole.head(options["limit"])
-        first = frames[0]
-        if isinstance(first, gpd.GeoDataFrame):
-            return gpd.GeoDataFrame(whole, geometry=first.geometry.name, crs=first.crs)
-        return whole
+        whole = features.union_frames(frames)
+        limit = options.get("limit")
+        return whole if limit is None else whole.head(limit)
 
     def districts(self, **options: Any) -> gpd.GeoDataFrame:
         """The 13 districts (อำเภอ) with their boundaries; options as :meth:`read`."""

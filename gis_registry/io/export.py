@@ -42,7 +42,7 @@ from gis_registry.catalog import LOGICAL_LAYERS, Layer, get_layer
 from gis_registry.db.tables import RELATIONS, SRID
 from gis_registry.errors import GisRegistryError, InvalidParameter
 from gis_registry.io.keys import REFERENCES, Reference
-from gis_registry.queries.features import BBox, read_items
+from gis_registry.queries.features import BBox, read_items, union_frames
 from gis_registry.queries.filters import envelope
 
 __all__ = ["FORMATS", "Format", "export_layer", "file_columns", "parse_bbox", "shapefile_fields"]
@@ -559,9 +559,7 @@ def export_layer(
         frames = [
             _portable(conn, get_layer(part), bbox=bbox, where=where, crs=target) for part in parts
         ]
-        frame = pd.concat(frames, ignore_index=True).sort_values(c.key, ignore_index=True)
-        if isinstance(frames[0], gpd.GeoDataFrame):
-            frame = gpd.GeoDataFrame(frame, geometry=frames[0].geometry.name, crs=frames[0].crs)
+        frame = union_frames(frames, c.key)
     else:
         frame = _portable(conn, c, bbox=bbox, where=where, crs=target)
     if fmt.wkt:

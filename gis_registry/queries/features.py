@@ -194,6 +194,17 @@ def read_layer(
     return _frame(conn, c, query, active, c.geometries)
 
 
+def union_frames(frames: Sequence[pd.DataFrame], key: str = "id") -> pd.DataFrame:
+    """The frames of a logical layer's parts (``catalog.LOGICAL_LAYERS``, e.g. the three water
+    tables) as one, ordered by ``key``: a GeoDataFrame with the first part's geometry column and
+    CRS when the parts are GeoDataFrames."""
+    whole = pd.concat(frames, ignore_index=True).sort_values(key, ignore_index=True)
+    first = frames[0]
+    if isinstance(first, gpd.GeoDataFrame):
+        return gpd.GeoDataFrame(whole, geometry=first.geometry.name, crs=first.crs)
+    return whole
+
+
 def read_items(
     conn: Connection,
     layer: str,
