@@ -125,12 +125,7 @@ class ImportResult:
             "mode": self.mode,
             "dry_run": self.dry_run,
             "written": self.written,
-            "read": self.read,
-            "inserted": self.inserted,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "deleted": self.deleted,
-            "refused": self.refused,
+            **self.counts(),
             "seconds": round(self.seconds, 3),
             "notes": self.notes,
             "problems": [p.to_dict() for p in self.problems],
@@ -167,10 +162,7 @@ class ImportResult:
             )
             label = f"field '{name}'" if first.record is not None else f"file: {name}"
             out.append(f"problem: {label}: {first.rule}{value}{where}")
-        counts = (
-            f"{self.inserted:,} inserted, {self.updated:,} updated, {self.unchanged:,} unchanged"
-            + (f", {self.deleted:,} deleted" if self.mode == "replace" else "")
-        )
+        counts = self._changes()
         if self.problems and not self.written:
             verdict = "refused: nothing was written" if not self.dry_run else "would be refused"
             why = (
@@ -183,15 +175,17 @@ class ImportResult:
         elif self.dry_run:
             out.append(f"{self.layer}: dry run, nothing written; would be {counts}")
         else:
-            for part in self.parts:
-                out.append(
-                    f"  {part.layer}: {part.read:,} read, {part.inserted:,} inserted,"
-                    f" {part.updated:,} updated, {part.unchanged:,} unchanged"
-                    + (f", {part.deleted:,} deleted" if self.mode == "replace" else "")
-                )
+            out += [f"  {p.layer}: {p.read:,} read, {p._changes()}" for p in self.parts]
             skipped = f", {self.refused:,} skipped" if self.problems else ""
             out.append(f"{self.layer}: {counts}{skipped} ({self.seconds:.1f} s, {self.mode})")
         return out
+
+    def _changes(self) -> str:
+        """Inserted, updated, unchanged (and deleted, in replace mode) as a terminal says it."""
+        return (
+            f"{self.inserted:,} inserted, {self.updated:,} updated, {self.unchanged:,} unchanged"
+            + (f", {self.deleted:,} deleted" if self.mode == "replace" else "")
+        )
 
 
 @contextmanager
@@ -417,8 +411,12 @@ class _Stages:
             self.progress.update(self.task, total=finished, completed=finished)
 
 
-def _chunks(source: Source, plan: _Plan, result: ImportResult) -> Iterator[pd.DataFrame]:
-    """Each chunk of the file mapped, reprojected, validated; the valid rows, staged-ready."""
+def _chunks(
+    source: Source, plan: _Plan, result: ImportResult, *, validated: bool = True
+) -> Iterator[pd.DataFrame]:
+    """Each chunk of the file mapped, reprojected, validated; the valid rows, staged-ready.
+    Not ``validated``: every row, its fields and codes only (a logical layer's import,
+    :mod:`gis_registry.io.split`, validates each part's records in its own table)."""
     first = True
     for chunk in source.chunks():
         mapped = plan.mapping.apply(chunk, keep=set(plan.fields) | plan.codes)
@@ -429,7 +427,8 @@ def _chunks(source: Source, plan: _Plan, result: ImportResult) -> Iterator[pd.Da
                 raise GisRegistryError(f"{source.path}: {problem}")
             first = False
         result.read += len(mapped)
-        yield plan.stage_rows(to_wgs84(mapped, source.crs, plan.geometries))
+        rows = to_wgs84(mapped, source.crs, plan.geometries)
+        yield plan.stage_rows(rows) if validated else plan.kept_columns(rows)
 
 
 class _Plan:
@@ -485,11 +484,15 @@ class _Plan:
             )
         self.kept = [c for c in names if c in known]
 
-    def stage_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Validated rows with their record numbers, refused ones left out (and reported)."""
+    def kept_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame's fields and codes as :meth:`columns_of` decided (renamed, once each)."""
         frame = frame.rename(columns=self.renames)
         frame = frame.loc[:, ~frame.columns.duplicated()]
-        data = frame[[c for c in self.kept if c in frame.columns]]
+        return frame[[c for c in self.kept if c in frame.columns]]
+
+    def stage_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Validated rows with their record numbers, refused ones left out (and reported)."""
+        data = self.kept_columns(frame)
         fields = data[[c for c in data.columns if c in self.fields]]
         clean, found = validate_frame(self.table, fields, resolved_later=self.resolved_later)
         for name in self.codes & set(data.columns):

@@ -40,17 +40,16 @@ def route(layer: str, geometries: pd.Series) -> pd.Series:
     its part, as validation unwraps it); an unreadable or unknown type goes to the first part,
     whose validation refuses it naming the right rule."""
     parts = LOGICAL_LAYERS[layer]
-    values = geometries.to_numpy(dtype=object)
-    known = [isinstance(v, shapely.Geometry) for v in values]
-    types: list[str | None] = [None] * len(values)
-    for i, (value, ok) in enumerate(zip(values, known, strict=True)):
-        if not ok:
-            continue
+
+    def home(value: Any) -> str:
+        if not isinstance(value, shapely.Geometry):
+            return parts[0]
         kind = value.geom_type
         if kind in ("MultiPoint", "MultiLineString") and shapely.get_num_geometries(value) == 1:
             kind = kind.removeprefix("Multi")
-        types[i] = geometry_home(parts[0], kind)
-    return pd.Series([t or parts[0] for t in types], index=geometries.index)
+        return geometry_home(parts[0], kind) or parts[0]
+
+    return pd.Series([home(v) for v in geometries.to_numpy(dtype=object)], index=geometries.index)
 
 
 def import_split(
@@ -96,7 +95,7 @@ def import_split(
     # the parts have the same fields: one plan maps, reprojects and names the geometry
     reader = _Plan(layer_table(parts[0]), options, ImportResult(layer, str(path), options.mode))
     frames: dict[str, list[pd.DataFrame]] = {part: [] for part in parts}
-    for chunk in _raw_chunks(source, reader):
+    for chunk in _chunks(source, reader, reader.result, validated=False):
         for part, rows in chunk.groupby(route(layer, chunk[reader.geometries[0]]), sort=False):
             frames[str(part)].append(rows)
     result.read = reader.result.read
@@ -125,20 +124,3 @@ def import_split(
             transaction.rollback()
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _raw_chunks(source: Any, plan: _Plan) -> Any:
-    """The file's chunks mapped and in EPSG:4326, not yet validated (each part validates its
-    own records); ``plan.result`` counts them and holds the file-level problems."""
-    validated = plan.stage_rows
-
-    def fields(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.rename(columns=plan.renames)
-        frame = frame.loc[:, ~frame.columns.duplicated()]
-        return frame[[c for c in plan.kept if c in frame.columns]]
-
-    plan.stage_rows = fields  # type: ignore[method-assign]
-    try:
-        yield from _chunks(source, plan, plan.result)
-    finally:
-        plan.stage_rows = validated  # type: ignore[method-assign]
