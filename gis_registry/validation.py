@@ -442,7 +442,7 @@ def _coerce(
                 if early:
                     return None, early
             geom = parse_geometry(value)
-            layer = column.table.name if hasattr(column, "table") else None
+            layer = column.table.name  # a column of writable_columns(table)
             problem = _geometry_problem(
                 geom, kind.geometry_type or "GEOMETRY", limits, extent, layer
             )
@@ -706,7 +706,7 @@ def _coerce_series(
     kind = column.type
     if isinstance(kind, Geometry):
         declared = (kind.geometry_type or "GEOMETRY").upper()
-        layer = column.table.name if hasattr(column, "table") else None
+        layer = column.table.name  # a column of writable_columns(table)
         return _coerce_geometries(raw, declared, missing, limits, extent, layer)
     if isinstance(kind, Boolean):
         text = raw.map(lambda v: str(v).strip().lower() if not isinstance(v, bool) else v)
